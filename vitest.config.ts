@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config'
+
+// The fast suite: in-process app.request() against a real database per test file
+// (a throwaway PostgreSQL database when TEST_DATABASE_URL is set, in-memory PGlite otherwise).
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    exclude: ['tests/e2e/**', 'node_modules/**'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+})
