@@ -1,0 +1,119 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { HTTPException } from 'hono/http-exception'
+import type { Context } from 'hono'
+import type { AppEnv, ServicesSource } from './http/env.js'
+import { ApiError, problemResponse, type ErrorCode } from './http/errors.js'
+import { provideServices, requestId, requestLog } from './http/middleware.js'
+import { validationHook } from './http/openapi.js'
+import { renderApiReference } from './http/docs.js'
+import { registerSystemRoutes } from './system/routes.js'
+
+export const apiInfo = {
+  title: 'Qiao (桥)',
+  version: '0.1.0',
+  description:
+    'Data-sharing exchange and standardisation gateway for government: standardise, classify, broker and account for every exchange.',
+}
+
+export type App = OpenAPIHono<AppEnv>
+
+/** Builds the whole gateway. The Node server, the Worker, the CLI and the tests all call this. */
+export function createApp(services: ServicesSource): App {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+
+  app.use('*', requestId())
+  app.use('*', provideServices(services))
+  app.use('*', requestLog())
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'An access token from POST /v1/auth/token (OAuth 2.0 client credentials)',
+  })
+
+  registerSystemRoutes(app)
+
+  app.get('/openapi.json', (c) => c.json(openApiDocument(app)))
+  app.get('/docs', (c) => c.html(renderApiReference(openApiDocument(app) as never)))
+
+  app.onError((error, c) => renderError(error, c))
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path)
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+      return renderError(
+        new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}`, {
+          headers: { Allow: allowed.join(', ') },
+        }),
+        c,
+      )
+    }
+    return renderError(new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`), c)
+  })
+  return app
+}
+
+export function openApiDocument(app: App) {
+  return app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: apiInfo,
+    servers: [{ url: '/', description: 'This gateway' }],
+  })
+}
+
+const httpStatusCodes: Partial<Record<number, ErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+}
+
+function renderError(error: Error, c: Context<AppEnv>): Response {
+  const id = c.get('requestId') ?? crypto.randomUUID()
+  if (error instanceof ApiError) {
+    if (error.status >= 500) logFailure(c, error)
+    return problemResponse(error, id)
+  }
+  if (error instanceof HTTPException) {
+    const code = /json/i.test(error.message) && error.status === 400 ? 'malformed_body' : httpStatusCodes[error.status]
+    if (code) return problemResponse(new ApiError(code, error.message), id)
+  }
+  logFailure(c, error)
+  return problemResponse(new ApiError('internal', 'an unexpected error occurred; quote the instance when reporting it'), id)
+}
+
+function logFailure(c: Context<AppEnv>, error: Error) {
+  const logger = c.get('services')?.logger
+  const fields = { request_id: c.get('requestId'), error: error.message, stack: error.stack }
+  if (logger) logger.error('unhandled error', fields)
+  else console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', ...fields }))
+}
+
+/** The methods registered for a path, for 405 answers with an Allow header. */
+function allowedMethods(app: App, path: string): string[] {
+  const methods = new Set<string>()
+  for (const route of app.routes) {
+    if (route.method === 'ALL') continue
+    if (routePattern(route.path).test(path)) methods.add(route.method)
+  }
+  if (methods.has('GET')) methods.add('HEAD')
+  return [...methods]
+}
+
+const patterns = new Map<string, RegExp>()
+function routePattern(path: string): RegExp {
+  let pattern = patterns.get(path)
+  if (!pattern) {
+    const source = path
+      .split('/')
+      .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/')
+    pattern = new RegExp(`^${source}/?$`)
+    patterns.set(path, pattern)
+  }
+  return pattern
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod'
+
+/** Everything Qiao reads from its environment, validated once at start-up. */
+const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  QIAO_DATA_DIR: z.string().min(1).default('./.qiao/data'),
+  QIAO_ISSUER: z.string().url('must be a URL, e.g. https://qiao.example.gov.cn').default('http://localhost:8080'),
+  QIAO_AUDIENCE: z.string().min(1).default('qiao'),
+  QIAO_SIGNING_KEY: z
+    .string()
+    .refine((v) => v.trim().startsWith('{') || v.includes('-----BEGIN PRIVATE KEY-----'), 'must be a private JWK (JSON) or a PKCS#8 PEM')
+    .optional(),
+  QIAO_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  QIAO_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+})
+
+export type Config = z.infer<typeof configSchema>
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Reads configuration from a plain string map (process.env on Node, the bindings on Workers). */
+export function loadConfig(source: Record<string, unknown>): Config {
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape).map((key) => [key, emptyToUndefined(source[key])]),
+  )
+  const parsed = configSchema.safeParse(known)
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    )
+  }
+  return parsed.data
+}
+
+function emptyToUndefined(value: unknown): unknown {
+  return typeof value === 'string' && value.trim() === '' ? undefined : value
+}

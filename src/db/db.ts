@@ -1,0 +1,34 @@
+/**
+ * The one database interface Qiao's repositories use. Two implementations: PostgreSQL through
+ * `pg` (src/db/postgres.ts) and embedded PGlite (src/db/pglite.ts). Both return the same row
+ * shapes: int8 as a JS number (ids and counters stay far below 2^53; a larger value is an error),
+ * numeric as a string, timestamptz as Date, json/jsonb parsed.
+ */
+export type Row = Record<string, unknown>
+
+export interface QueryResult<T extends Row = Row> {
+  rows: T[]
+  rowCount: number
+}
+
+export interface Queryable {
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>
+}
+
+export type Tx = Queryable
+
+export interface Db extends Queryable {
+  readonly driver: 'postgres' | 'pglite'
+  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+/** int8 parser shared by both drivers. */
+export function parseInt8(text: string): number {
+  const value = Number(text)
+  if (!Number.isSafeInteger(value)) throw new RangeError(`int8 value ${text} exceeds the safe integer range`)
+  return value
+}

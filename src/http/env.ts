@@ -1,0 +1,24 @@
+import type { Context } from 'hono'
+import type { Services } from '../services.js'
+
+/** Who is calling; set by the auth middleware (src/identity/middleware.ts). */
+export interface Principal {
+  clientId: string
+  orgId: string
+  orgKind: 'department' | 'social_org' | 'platform'
+  roles: readonly string[]
+}
+
+export type AppEnv = {
+  Bindings: Record<string, unknown>
+  Variables: {
+    requestId: string
+    services: Services
+    principal?: Principal
+  }
+}
+
+export type AppContext = Context<AppEnv>
+
+/** Node and tests pass one Services; the Worker builds one per request (I/O can't cross requests there). */
+export type ServicesSource = Services | ((c: AppContext) => Services)

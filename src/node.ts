@@ -1,0 +1,99 @@
+import { serve, type ServerType } from '@hono/node-server'
+import { isEntrypoint } from './entry.js'
+import { createApp } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { migrate } from './db/migrate.js'
+import { openDatabase } from './db/open.js'
+import { createLogger } from './log.js'
+import { systemClock, type Services } from './services.js'
+
+export interface RunningServer {
+  url: string
+  services: Services
+  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const logger = createLogger(config.LOG_LEVEL)
+  const db = await openDatabase(config)
+  const migrated = await migrate(db)
+  if (migrated.applied.length > 0) logger.info('migrations applied', { applied: migrated.applied })
+  const services: Services = { config, db, logger, clock: systemClock }
+  const app = createApp(services)
+  const server = await listen(app.fetch, config)
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : config.PORT
+  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    services,
+    close: () => (closing ??= shutdown(server, services)),
+  }
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, config: Config): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port: config.PORT, hostname: config.HOST }, () => resolve(server))
+    server.once('error', reject)
+  })
+}
+
+async function shutdown(server: ServerType, services: Services): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      services.logger.warn('shutdown: closing connections still open after 10 s')
+      if ('closeAllConnections' in server) server.closeAllConnections()
+    }, 10_000)
+    force.unref()
+    server.close(() => {
+      clearTimeout(force)
+      resolve()
+    })
+    // Idle keep-alive sockets would otherwise hold close() open until they time out.
+    if ('closeIdleConnections' in server) server.closeIdleConnections()
+  })
+  await services.db.close()
+}
+
+async function main() {
+  let config: Config
+  try {
+    config = loadConfig(process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`qiao: ${error.message}`)
+      process.exit(2)
+    }
+    throw error
+  }
+  const started = performance.now()
+  const running = await startServer(config)
+  const { logger } = running.services
+  logger.info('listening', {
+    url: running.url,
+    database: running.services.db.driver,
+    startup_ms: Math.round(performance.now() - started),
+  })
+  console.log(`Qiao is listening on ${running.url}  (API reference: ${running.url}/docs)`)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info('shutting down', { signal })
+      running.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', { error: String(error) })
+          process.exit(1)
+        },
+      )
+    })
+  }
+}
+
+if (isEntrypoint(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(`qiao: failed to start: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(1)
+  })
+}
