@@ -52,11 +52,14 @@ export function errorResponses(...statuses: number[]) {
   )
 }
 
+// Hono's validation targets, named as a client thinks of them.
+const targetNames: Record<string, string> = { json: 'body', form: 'body', param: 'path', query: 'query', header: 'header', cookie: 'cookie' }
+
 /** zod failures become one validation_failed problem listing each bad field with its path. */
 export const validationHook: NonNullable<OpenAPIHonoOptions<AppEnv>['defaultHook']> = (result) => {
   if (result.success) return
   const errors = result.error.issues.map((issue) => ({
-    path: [result.target, ...issue.path.map(String)].join('.'),
+    path: [targetNames[result.target] ?? result.target, ...issue.path.map(String)].join('.'),
     message: issue.message,
     code: issue.code,
   }))

@@ -1,0 +1,64 @@
+/**
+ * Cloudflare Workers entry. PostgreSQL through a Hyperdrive binding in production, or a
+ * DATABASE_URL secret (local `wrangler dev` against a local server). Workers cannot share a
+ * socket between requests, so each request gets its own one-connection pool, closed after the
+ * response; Hyperdrive keeps the real connections warm behind it.
+ */
+import { createApp } from './app.js'
+import { loadConfig, type Config } from './config.js'
+import { createPostgresDb } from './db/postgres.js'
+import type { AppContext } from './http/env.js'
+import { createLogger, type Logger } from './log.js'
+import { systemClock, type Services } from './services.js'
+
+export interface WorkerEnv {
+  HYPERDRIVE?: { connectionString: string }
+  DATABASE_URL?: string
+  [binding: string]: unknown
+}
+
+interface WorkerExecutionContext {
+  waitUntil(promise: Promise<unknown>): void
+}
+
+const servicesKey = '__qiao_services'
+
+const app = createApp((c: AppContext) => c.env[servicesKey] as Services)
+
+// Configuration and logger are derived from the bindings once per isolate.
+let configured: { env: WorkerEnv; config: Config; logger: Logger } | undefined
+
+function configure(env: WorkerEnv) {
+  if (configured?.env !== env) {
+    const config = loadConfig(env)
+    configured = { env, config, logger: createLogger(config.LOG_LEVEL) }
+  }
+  return configured
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, ctx: WorkerExecutionContext): Promise<Response> {
+    const { config, logger } = configure(env)
+    const connectionString = env.HYPERDRIVE?.connectionString ?? config.DATABASE_URL
+    if (!connectionString) {
+      return new Response(
+        JSON.stringify({
+          type: '/docs#error-unavailable',
+          title: 'Service unavailable',
+          status: 503,
+          detail: 'no database configured: bind HYPERDRIVE or set the DATABASE_URL secret',
+          code: 'unavailable',
+          instance: crypto.randomUUID(),
+        }),
+        { status: 503, headers: { 'content-type': 'application/problem+json' } },
+      )
+    }
+    const db = createPostgresDb({ connectionString, max: 1, applicationName: 'qiao-worker' })
+    const services: Services = { config, db, logger, clock: systemClock }
+    try {
+      return await app.fetch(request, { ...env, [servicesKey]: services }, ctx as never)
+    } finally {
+      ctx.waitUntil(db.close())
+    }
+  },
+}

@@ -1,0 +1,72 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createPgliteDb, DataDirLockedError } from '../../src/db/pglite.js'
+import { runProcess, startGateway } from '../support/process.js'
+
+const scratch = mkdtempSync(join(tmpdir(), 'qiao-process-'))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+describe('the Node server on embedded PGlite', () => {
+  it('starts, answers, shuts down gracefully on SIGTERM and keeps its data', async () => {
+    const dataDir = join(scratch, 'graceful')
+    const gateway = await startGateway({ QIAO_DATA_DIR: dataDir })
+    const ready = await fetch(`${gateway.url}/ready`)
+    expect(ready.status, gateway.output()).toBe(200)
+    const code = await gateway.stop('SIGTERM')
+    expect(code, gateway.output()).toBe(0)
+    expect(gateway.output()).toContain('"msg":"shutting down"')
+    expect(existsSync(`${dataDir}.lock`), 'lock file released').toBe(false)
+
+    const again = await startGateway({ QIAO_DATA_DIR: dataDir })
+    expect(again.output(), 'migrations were kept, not re-applied').not.toContain('migrations applied')
+    expect((await fetch(`${again.url}/ready`)).status).toBe(200)
+    expect(await again.stop('SIGINT')).toBe(0)
+  })
+
+  it('refuses a second process on the same data directory with a clear message', async () => {
+    const dataDir = join(scratch, 'locked')
+    const first = await startGateway({ QIAO_DATA_DIR: dataDir })
+    try {
+      const second = await runProcess(['--import', 'tsx', 'src/node.ts'], { QIAO_DATA_DIR: dataDir, PORT: '0' })
+      expect(second.code).toBe(1)
+      expect(second.output).toContain(`in use by process ${first.child.pid}`)
+    } finally {
+      await first.stop()
+    }
+  })
+
+  it('takes over a lock left by a process that died', async () => {
+    const dataDir = join(scratch, 'stale')
+    const crashed = await startGateway({ QIAO_DATA_DIR: dataDir })
+    expect(await crashed.stop('SIGKILL')).toBeNull()
+    expect(existsSync(`${dataDir}.lock`)).toBe(true)
+    const db = await createPgliteDb(dataDir)
+    await expect(createPgliteDb(dataDir)).rejects.toBeInstanceOf(DataDirLockedError)
+    await db.close()
+  })
+
+  it('stops on bad configuration, naming the variable', async () => {
+    const result = await runProcess(['--import', 'tsx', 'src/node.ts'], { PORT: 'eighty', QIAO_DATA_DIR: join(scratch, 'x') })
+    expect(result.code).toBe(2)
+    expect(result.output).toContain('PORT')
+  })
+})
+
+describe('the qiao command', () => {
+  it('migrates and is idempotent', async () => {
+    const env = { QIAO_DATA_DIR: join(scratch, 'cli') }
+    const first = await runProcess(['bin/qiao.mjs', 'migrate'], env)
+    expect(first.code, first.output).toBe(0)
+    expect(first.output).toContain('applied 0001_init')
+    const second = await runProcess(['bin/qiao.mjs', 'migrate'], env)
+    expect(second.output).toContain('database is current')
+  })
+
+  it('rejects an unknown command', async () => {
+    const result = await runProcess(['bin/qiao.mjs', 'frobnicate'])
+    expect(result.code).toBe(2)
+    expect(result.output).toContain('unknown command')
+  })
+})

@@ -1,0 +1,76 @@
+import pg from 'pg'
+import type { PGlite } from '@electric-sql/pglite'
+import type { Db } from '../../src/db/db.js'
+import { migrate } from '../../src/db/migrate.js'
+import { createPostgresDb } from '../../src/db/postgres.js'
+import { createPgliteDb, wrapPglite } from '../../src/db/pglite.js'
+
+/** The server the tests use when set; otherwise every test file gets an in-memory PGlite. */
+export const testServerUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
+
+export const testDriver: Db['driver'] = testServerUrl ? 'postgres' : 'pglite'
+
+export interface TestDatabase {
+  db: Db
+  /** A connection string to the same database (PostgreSQL only), for a second process or pool. */
+  url?: string
+  drop(): Promise<void>
+}
+
+/** A fresh, migrated database for one test file: a throwaway PostgreSQL database, or a PGlite clone. */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  const migrated = options.migrated ?? true
+  if (testServerUrl) return createThrowawayPostgres(testServerUrl, migrated)
+  if (!migrated) {
+    const db = await createPgliteDb()
+    return { db, drop: () => db.close() }
+  }
+  const clone = await (await pgliteTemplate()).clone()
+  const db = wrapPglite(clone as PGlite)
+  return { db, drop: () => db.close() }
+}
+
+// Starting PGlite and migrating costs seconds; each test process does it once and clones it.
+let template: Promise<PGlite> | undefined
+function pgliteTemplate(): Promise<PGlite> {
+  template ??= (async () => {
+    const { PGlite: PGliteClass, types } = await import('@electric-sql/pglite')
+    const { parseInt8 } = await import('../../src/db/db.js')
+    const instance = await PGliteClass.create({ parsers: { [types.INT8]: parseInt8 } })
+    await migrate(wrapPglite(instance))
+    return instance
+  })()
+  return template
+}
+
+async function createThrowawayPostgres(serverUrl: string, migrated: boolean): Promise<TestDatabase> {
+  const name = `qiao_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  await withAdmin(serverUrl, (admin) => admin.query(`CREATE DATABASE ${name}`))
+  const url = databaseUrl(serverUrl, name)
+  const db = createPostgresDb({ connectionString: url, max: 8 })
+  if (migrated) await migrate(db)
+  return {
+    db,
+    url,
+    async drop() {
+      await db.close()
+      await withAdmin(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+    },
+  }
+}
+
+export function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+async function withAdmin<T>(serverUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
