@@ -6,6 +6,7 @@ import { ApiError, problemResponse, type ErrorCode } from './http/errors.js'
 import { provideServices, requestId, requestLog } from './http/middleware.js'
 import { validationHook } from './http/openapi.js'
 import { renderApiReference } from './http/docs.js'
+import { registerIdentityRoutes } from './identity/routes.js'
 import { registerSystemRoutes } from './system/routes.js'
 
 export const apiInfo = {
@@ -33,6 +34,7 @@ export function createApp(services: ServicesSource): App {
   })
 
   registerSystemRoutes(app)
+  registerIdentityRoutes(app)
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)))
   app.get('/docs', (c) => c.html(renderApiReference(openApiDocument(app) as never)))

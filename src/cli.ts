@@ -1,13 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createApp, openApiDocument } from './app.js'
+import { recordEvent, type ActionContext } from './audit/recorder.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import type { Db } from './db/db.js'
 import { migrate } from './db/migrate.js'
 import { openDatabase } from './db/open.js'
 import { isEntrypoint } from './entry.js'
 import { createLogger } from './log.js'
-import { systemClock, type Services } from './services.js'
+import { bootstrapPlatform } from './identity/service.js'
+import { processState, systemClock, type Services } from './services.js'
 
 /** Thrown for a failure the user can act on: printed as one line, exit code 1. */
 export class CliError extends Error {}
@@ -15,6 +17,9 @@ export class CliError extends Error {}
 const usage = `usage: qiao <command>
 
   migrate              apply pending database migrations
+  init [--json]        on an empty database: create the platform organisation and an admin client
+                       (--json: print only {"client_id","client_secret"})
+  keys rotate          sign new tokens with a new key; the old one verifies until its tokens expire
   openapi [--check]    write openapi/openapi.json from the routes (--check: fail if it is out of date)
   help                 this text
 
@@ -35,6 +40,34 @@ const commands: Record<string, Command> = {
       )
     })
   },
+  async init(args, config) {
+    await withDb(config, async (db) => {
+      await migrate(db)
+      await processState(config, systemClock).keys.ensureActiveKey(db)
+      const created = await bootstrapPlatform(db, cliContext())
+      if (!created) throw new CliError('already initialised: the platform organisation exists')
+      if (args.includes('--json')) {
+        console.log(JSON.stringify({ client_id: created.client.id, client_secret: created.secret }))
+        return
+      }
+      console.log(`platform organisation  ${created.org.id}`)
+      console.log(`admin client_id        ${created.client.id}`)
+      console.log(`admin client_secret    ${created.secret}   (shown only now)`)
+    })
+  },
+  async keys(args, config) {
+    if (args[0] !== 'rotate') throw new CliError('usage: qiao keys rotate')
+    await withDb(config, async (db) => {
+      const { keys } = processState(config, systemClock)
+      await keys.ensureActiveKey(db)
+      const rotated = await db.transaction(async (tx) => {
+        const result = await keys.rotate(tx)
+        await recordEvent(tx, cliContext(), { action: 'key.rotated', resourceType: 'signing_key', resourceId: result.kid, details: { previous: result.previous } })
+        return result
+      })
+      console.log(`new signing key ${rotated.kid}; ${rotated.previous ?? 'no previous key'} keeps verifying until its tokens expire`)
+    })
+  },
   async openapi(args, config) {
     const text = openApiText(config)
     if (args.includes('--check')) {
@@ -53,9 +86,13 @@ const commands: Record<string, Command> = {
 
 /** The committed OpenAPI document's text, generated from the routes without a database. */
 export function openApiText(config: Config): string {
-  const offline = { config, logger: createLogger('silent'), clock: systemClock } as Omit<Services, 'db'>
-  const app = createApp({ ...offline, db: undefined as unknown as Db })
+  const offline = { config, logger: createLogger('silent'), clock: systemClock, ...processState(config, systemClock) }
+  const app = createApp({ ...offline, db: undefined as unknown as Db } satisfies Services)
   return `${JSON.stringify(openApiDocument(app), null, 2)}\n`
+}
+
+function cliContext(): ActionContext {
+  return { requestId: `cli-${crypto.randomUUID()}`, actor: null, sourceIp: null, at: systemClock.now() }
 }
 
 async function withDb(config: Config, fn: (db: Db) => Promise<void>) {

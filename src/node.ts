@@ -5,7 +5,8 @@ import { ConfigError, loadConfig, type Config } from './config.js'
 import { migrate } from './db/migrate.js'
 import { openDatabase } from './db/open.js'
 import { createLogger } from './log.js'
-import { systemClock, type Services } from './services.js'
+import { bootstrapPlatform, type Bootstrap } from './identity/service.js'
+import { processState, systemClock, type Services } from './services.js'
 
 export interface RunningServer {
   url: string
@@ -19,7 +20,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const db = await openDatabase(config)
   const migrated = await migrate(db)
   if (migrated.applied.length > 0) logger.info('migrations applied', { applied: migrated.applied })
-  const services: Services = { config, db, logger, clock: systemClock }
+  const services: Services = { config, db, logger, clock: systemClock, ...processState(config, systemClock) }
+  await services.keys.ensureActiveKey(db)
+  const bootstrap = await bootstrapPlatform(db, { requestId: 'startup', actor: null, sourceIp: null, at: systemClock.now() })
+  if (bootstrap) printBootstrap(bootstrap)
   const app = createApp(services)
   const server = await listen(app.fetch, config)
   const address = server.address()
@@ -31,6 +35,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
     services,
     close: () => (closing ??= shutdown(server, services)),
   }
+}
+
+function printBootstrap({ org, client, secret }: Bootstrap) {
+  console.log(
+    [
+      '',
+      'First start: created the platform organisation and an admin client. The secret is shown only now:',
+      `  organisation   ${org.id}`,
+      `  client_id      ${client.id}`,
+      `  client_secret  ${secret}`,
+      '',
+    ].join('\n'),
+  )
 }
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, config: Config): Promise<ServerType> {

@@ -1,5 +1,7 @@
 import type { Config } from './config.js'
 import type { Db } from './db/db.js'
+import { AuthCache } from './identity/auth-cache.js'
+import { KeyStore } from './identity/keys.js'
 import type { Logger } from './log.js'
 
 export interface Clock {
@@ -14,4 +16,20 @@ export interface Services {
   db: Db
   logger: Logger
   clock: Clock
+  /** Token signing keys, cached per process (per isolate on Workers). */
+  keys: KeyStore
+  /** "Is this client still active?", cached for QIAO_AUTH_CACHE_SECONDS. */
+  authCache: AuthCache
+}
+
+/** The parts of Services that live as long as the process, not a request. */
+export function processState(config: Config, clock: Clock): Pick<Services, 'keys' | 'authCache'> {
+  return {
+    keys: new KeyStore({
+      configuredKey: config.QIAO_SIGNING_KEY,
+      retireAfterSeconds: config.QIAO_TOKEN_TTL_SECONDS + 60,
+      clock,
+    }),
+    authCache: new AuthCache(config.QIAO_AUTH_CACHE_SECONDS, () => clock.now().getTime()),
+  }
 }

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from './config.js'
 import { createPostgresDb } from './db/postgres.js'
 import type { AppContext } from './http/env.js'
 import { createLogger, type Logger } from './log.js'
-import { systemClock, type Services } from './services.js'
+import { processState, systemClock, type Services } from './services.js'
 
 export interface WorkerEnv {
   HYPERDRIVE?: { connectionString: string }
@@ -26,19 +26,21 @@ const servicesKey = '__qiao_services'
 const app = createApp((c: AppContext) => c.env[servicesKey] as Services)
 
 // Configuration and logger are derived from the bindings once per isolate.
-let configured: { env: WorkerEnv; config: Config; logger: Logger } | undefined
+// Key and auth caches live as long as the isolate, like a Node process's.
+let configured: { env: WorkerEnv; config: Config; logger: Logger; state: ReturnType<typeof processState>; keysReady?: Promise<void> } | undefined
 
 function configure(env: WorkerEnv) {
   if (configured?.env !== env) {
     const config = loadConfig(env)
-    configured = { env, config, logger: createLogger(config.LOG_LEVEL) }
+    configured = { env, config, logger: createLogger(config.LOG_LEVEL), state: processState(config, systemClock) }
   }
   return configured
 }
 
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: WorkerExecutionContext): Promise<Response> {
-    const { config, logger } = configure(env)
+    const isolate = configure(env)
+    const { config, logger, state } = isolate
     const connectionString = env.HYPERDRIVE?.connectionString ?? config.DATABASE_URL
     if (!connectionString) {
       return new Response(
@@ -54,8 +56,13 @@ export default {
       )
     }
     const db = createPostgresDb({ connectionString, max: 1, applicationName: 'qiao-worker' })
-    const services: Services = { config, db, logger, clock: systemClock }
+    const services: Services = { config, db, logger, clock: systemClock, ...state }
     try {
+      isolate.keysReady ??= state.keys.ensureActiveKey(db).catch((error: unknown) => {
+        isolate.keysReady = undefined
+        throw error
+      })
+      await isolate.keysReady
       return await app.fetch(request, { ...env, [servicesKey]: services }, ctx as never)
     } finally {
       ctx.waitUntil(db.close())

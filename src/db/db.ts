@@ -4,7 +4,8 @@
  * shapes: int8 as a JS number (ids and counters stay far below 2^53; a larger value is an error),
  * numeric as a string, timestamptz as Date, json/jsonb parsed.
  */
-export type Row = Record<string, unknown>
+// `object`, not Record<string, unknown>: row interfaces have no index signature.
+export type Row = object
 
 export interface QueryResult<T extends Row = Row> {
   rows: T[]

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bootstrapPlatform } from '../../src/identity/service.js'
 import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/database.js'
 import { startWorker, type WorkerProcess } from '../support/worker.js'
 
@@ -26,6 +27,23 @@ describe.runIf(testServerUrl)('the Worker in workerd (wrangler dev)', () => {
     const res = await fetch(`${worker.url}/ready`)
     expect(res.status, `${await res.clone().text()}\n${worker.output()}`).toBe(200)
     expect(await res.json()).toMatchObject({ status: 'ready', database: 'postgres' })
+  })
+
+  it('issues tokens with PBKDF2 and ES256 in workerd, and verifies them', async () => {
+    const created = await bootstrapPlatform(database.db, { requestId: 'e2e', actor: null, sourceIp: null, at: new Date() })
+    const token = await fetch(`${worker.url}/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${btoa(`${created!.client.id}:${created!.secret}`)}` },
+      body: 'grant_type=client_credentials',
+    })
+    expect(token.status, `${await token.clone().text()}\n${worker.output()}`).toBe(200)
+    const { access_token } = (await token.json()) as { access_token: string }
+    const orgs = await fetch(`${worker.url}/v1/orgs`, { headers: { authorization: `Bearer ${access_token}` } })
+    expect(orgs.status, await orgs.clone().text()).toBe(200)
+    expect(((await orgs.json()) as { items: unknown[] }).items).toHaveLength(1)
+    const jwks = (await (await fetch(`${worker.url}/.well-known/jwks.json`)).json()) as { keys: unknown[] }
+    expect(jwks.keys.length).toBeGreaterThan(0)
+    expect((await fetch(`${worker.url}/v1/orgs`)).status).toBe(401)
   })
 
   it('answers unknown routes with problem+json', async () => {

@@ -12,6 +12,7 @@ describe('the Node server on embedded PGlite', () => {
   it('starts, answers, shuts down gracefully on SIGTERM and keeps its data', async () => {
     const dataDir = join(scratch, 'graceful')
     const gateway = await startGateway({ QIAO_DATA_DIR: dataDir })
+    expect(gateway.output(), 'first start prints the admin credentials').toMatch(/client_secret\s+qs_/)
     const ready = await fetch(`${gateway.url}/ready`)
     expect(ready.status, gateway.output()).toBe(200)
     const code = await gateway.stop('SIGTERM')
@@ -62,6 +63,21 @@ describe('the qiao command', () => {
     expect(first.output).toContain('applied 0001_init')
     const second = await runProcess(['bin/qiao.mjs', 'migrate'], env)
     expect(second.output).toContain('database is current')
+  })
+
+  it('init creates the platform admin once; --json prints only the credentials', async () => {
+    const env = { QIAO_DATA_DIR: join(scratch, 'init') }
+    const first = await runProcess(['bin/qiao.mjs', 'init', '--json'], env)
+    expect(first.code, first.output).toBe(0)
+    const credentials = JSON.parse(first.output.trim()) as Record<string, string>
+    expect(Object.keys(credentials).sort()).toEqual(['client_id', 'client_secret'])
+    expect(credentials.client_id).toMatch(/^cli_/)
+    const second = await runProcess(['bin/qiao.mjs', 'init'], env)
+    expect(second.code).toBe(1)
+    expect(second.output).toContain('already initialised')
+    const rotated = await runProcess(['bin/qiao.mjs', 'keys', 'rotate'], env)
+    expect(rotated.code, rotated.output).toBe(0)
+    expect(rotated.output).toMatch(/new signing key key_\w+; key_\w+ keeps verifying/)
   })
 
   it('rejects an unknown command', async () => {

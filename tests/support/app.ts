@@ -1,7 +1,7 @@
 import { createApp, type App } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createLogger } from '../../src/log.js'
-import type { Clock, Services } from '../../src/services.js'
+import { processState, type Clock, type Services } from '../../src/services.js'
 import { createTestDatabase, type TestDatabase } from './database.js'
 
 export interface TestWorld {
@@ -43,7 +43,9 @@ export async function createTestWorld(overrides: Record<string, string> = {}): P
     db: database.db,
     logger: createLogger(config.LOG_LEVEL, (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
     clock,
+    ...processState(config, clock),
   }
+  await services.keys.ensureActiveKey(database.db)
   const app = createApp(services)
   return { app, services, database, logs, clock, close: () => database.drop() }
 }
