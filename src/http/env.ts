@@ -1,3 +1,4 @@
+import type { Role } from '../identity/repository.js'
 import type { Context } from 'hono'
 import type { Services } from '../services.js'
 
@@ -6,7 +7,7 @@ export interface Principal {
   clientId: string
   orgId: string
   orgKind: 'department' | 'social_org' | 'platform'
-  roles: readonly string[]
+  roles: readonly Role[]
 }
 
 export type AppEnv = {

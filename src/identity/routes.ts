@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import type { AppContext, AppEnv } from '../http/env.js'
 import { bearerSecurity, errorResponses } from '../http/openapi.js'
 import { decodeCursor, page, pageQuery } from '../http/pagination.js'
-import { actionContext, requireAuth, requireRole } from './middleware.js'
+import { actionContext, principalOf, requireAuth, requireRole } from './middleware.js'
 import {
   ClientSchema,
   CreateOrgSchema,
@@ -10,6 +10,7 @@ import {
   NewClientSchema,
   OAuthErrorSchema,
   OrgSchema,
+  RoleSchema,
   TokenRequestSchema,
   TokenSchema,
   renderClient,
@@ -147,6 +148,30 @@ const tokenRoute = createRoute({
   },
 })
 
+const whoamiRoute = createRoute({
+  method: 'get',
+  path: '/v1/auth/whoami',
+  tags: ['identity'],
+  summary: 'Who the presented token says the caller is',
+  description: 'Checks the token like every protected route does, and answers with its principal. Touches no data.',
+  security: bearerSecurity,
+  middleware: authenticated,
+  responses: {
+    200: json(
+      z
+        .object({
+          client_id: z.string(),
+          org_id: z.string(),
+          org_kind: z.enum(['department', 'social_org', 'platform']),
+          roles: z.array(RoleSchema),
+        })
+        .openapi('Principal'),
+      'The principal',
+    ),
+    ...errorResponses(401),
+  },
+})
+
 const jwksRoute = createRoute({
   method: 'get',
   path: '/.well-known/jwks.json',
@@ -227,6 +252,11 @@ export function registerIdentityRoutes(app: OpenAPIHono<AppEnv>) {
       }
     },
   )
+
+  app.openapi(whoamiRoute, (c) => {
+    const principal = principalOf(c)
+    return c.json({ client_id: principal.clientId, org_id: principal.orgId, org_kind: principal.orgKind, roles: [...principal.roles] }, 200)
+  })
 
   app.openapi(jwksRoute, async (c) => {
     const { keys, db } = c.get('services')
