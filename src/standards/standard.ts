@@ -79,7 +79,8 @@ export interface StandardRef {
   readonly version: string
 }
 
-const STANDARD_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/
+/** A standard's name: kebab-case, e.g. `social-org-service`. */
+export const STANDARD_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/
 const FIELD_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/
 
 /** The `x-standard` name and version of a schema document, if it declares valid ones. */
