@@ -1,7 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createApp, openApiDocument } from './app.js'
+import { nodeHasher } from './audit/hasher-node.js'
 import { recordEvent, type ActionContext } from './audit/recorder.js'
+import { allEntries, createCheckpoint, verifyLog } from './audit/service.js'
+import { exportLine } from './audit/verify.js'
+import { AuditWriter } from './audit/writer.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import type { Db } from './db/db.js'
 import { migrate } from './db/migrate.js'
@@ -20,6 +24,9 @@ const usage = `usage: qiao <command>
   init [--json]        on an empty database: create the platform organisation and an admin client
                        (--json: print only {"client_id","client_secret"})
   keys rotate          sign new tokens with a new key; the old one verifies until its tokens expire
+  audit verify         recompute the audit chain and Merkle root; exit 1 at the first bad entry
+  audit export         write the audit log as NDJSON to stdout (--after SEQ to continue an archive)
+  audit checkpoint     sign and store the current tree head
   openapi [--check]    write openapi/openapi.json from the routes (--check: fail if it is out of date)
   help                 this text
 
@@ -68,6 +75,30 @@ const commands: Record<string, Command> = {
       console.log(`new signing key ${rotated.kid}; ${rotated.previous ?? 'no previous key'} keeps verifying until its tokens expire`)
     })
   },
+  async audit(args, config) {
+    const [sub, ...rest] = args
+    await withDb(config, async (db) => {
+      if (sub === 'verify') {
+        const started = performance.now()
+        const { result, checkpoint } = await verifyLog(db, nodeHasher)
+        const seconds = (performance.now() - started) / 1000
+        if (!result.ok) throw new CliError(`audit log broken at seq ${result.seq}: ${result.problem} — ${result.detail}`)
+        const against = checkpoint ? `, matches checkpoint ${checkpoint.size} (root ${checkpoint.root_hash.slice(0, 16)}…)` : ''
+        console.log(`audit log ok: ${result.size} entries, head ${result.head.slice(0, 16)}…${against}; ${Math.round(result.size / seconds)} entries/s`)
+      } else if (sub === 'export') {
+        const afterIndex = rest.indexOf('--after')
+        const after = afterIndex >= 0 ? Number(rest[afterIndex + 1]) : 0
+        if (!Number.isSafeInteger(after) || after < 0) throw new CliError('--after takes a sequence number')
+        for await (const row of allEntries(db, after)) process.stdout.write(`${exportLine(row)}\n`)
+      } else if (sub === 'checkpoint') {
+        const services = { config, db, logger: createLogger('silent'), clock: systemClock, hasher: nodeHasher, audit: new AuditWriter(db, nodeHasher), ...processState(config, systemClock) }
+        const checkpoint = await createCheckpoint(services)
+        console.log(`checkpoint ${checkpoint.size}: root ${checkpoint.root_hash}, signed by ${checkpoint.kid}`)
+      } else {
+        throw new CliError('usage: qiao audit verify | export [--after SEQ] | checkpoint')
+      }
+    })
+  },
   async openapi(args, config) {
     const text = openApiText(config)
     if (args.includes('--check')) {
@@ -86,8 +117,9 @@ const commands: Record<string, Command> = {
 
 /** The committed OpenAPI document's text, generated from the routes without a database. */
 export function openApiText(config: Config): string {
-  const offline = { config, logger: createLogger('silent'), clock: systemClock, ...processState(config, systemClock) }
-  const app = createApp({ ...offline, db: undefined as unknown as Db } satisfies Services)
+  const db = undefined as unknown as Db
+  const offline = { config, db, logger: createLogger('silent'), clock: systemClock, hasher: nodeHasher, audit: new AuditWriter(db), ...processState(config, systemClock) }
+  const app = createApp(offline satisfies Services)
   return `${JSON.stringify(openApiDocument(app), null, 2)}\n`
 }
 

@@ -1,4 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server'
+import { nodeHasher } from './audit/hasher-node.js'
+import { AuditWriter } from './audit/writer.js'
 import { isEntrypoint } from './entry.js'
 import { createApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
@@ -20,7 +22,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const db = await openDatabase(config)
   const migrated = await migrate(db)
   if (migrated.applied.length > 0) logger.info('migrations applied', { applied: migrated.applied })
-  const services: Services = { config, db, logger, clock: systemClock, ...processState(config, systemClock) }
+  const services: Services = {
+    config,
+    db,
+    logger,
+    clock: systemClock,
+    hasher: nodeHasher,
+    audit: new AuditWriter(db, nodeHasher),
+    ...processState(config, systemClock),
+  }
   await services.keys.ensureActiveKey(db)
   const bootstrap = await bootstrapPlatform(db, { requestId: 'startup', actor: null, sourceIp: null, at: systemClock.now() })
   if (bootstrap) printBootstrap(bootstrap)
@@ -71,6 +81,7 @@ async function shutdown(server: ServerType, services: Services): Promise<void> {
     // Idle keep-alive sockets would otherwise hold close() open until they time out.
     if ('closeIdleConnections' in server) server.closeIdleConnections()
   })
+  await services.audit.idle()
   await services.db.close()
 }
 

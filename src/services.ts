@@ -1,5 +1,8 @@
+import type { AuditWriter } from './audit/writer.js'
+import type { Hasher } from './audit/hasher.js'
 import type { Config } from './config.js'
 import type { Db } from './db/db.js'
+import { FailureLimiter } from './http/rate-limit.js'
 import { AuthCache } from './identity/auth-cache.js'
 import { KeyStore } from './identity/keys.js'
 import type { Logger } from './log.js'
@@ -20,11 +23,18 @@ export interface Services {
   keys: KeyStore
   /** "Is this client still active?", cached for QIAO_AUTH_CACHE_SECONDS. */
   authCache: AuthCache
+  /** Failed token requests per client id and per source address (brute-force brake). */
+  tokenFailures: FailureLimiter
+  /** Group-committed appends of audit entries outside change transactions (reads, denials). */
+  audit: AuditWriter
+  /** SHA-256 for the audit chain: Node's crypto on Node, WebCrypto on Workers. */
+  hasher: Hasher
 }
 
 /** The parts of Services that live as long as the process, not a request. */
-export function processState(config: Config, clock: Clock): Pick<Services, 'keys' | 'authCache'> {
+export function processState(config: Config, clock: Clock): Pick<Services, 'keys' | 'authCache' | 'tokenFailures'> {
   return {
+    tokenFailures: new FailureLimiter(config.QIAO_TOKEN_FAILURES_PER_MINUTE, 60, () => clock.now().getTime()),
     keys: new KeyStore({
       configuredKey: config.QIAO_SIGNING_KEY,
       retireAfterSeconds: config.QIAO_TOKEN_TTL_SECONDS + 60,

@@ -5,6 +5,8 @@
  * response; Hyperdrive keeps the real connections warm behind it.
  */
 import { createApp } from './app.js'
+import { webCryptoHasher } from './audit/hasher.js'
+import { AuditWriter } from './audit/writer.js'
 import { loadConfig, type Config } from './config.js'
 import { createPostgresDb } from './db/postgres.js'
 import type { AppContext } from './http/env.js'
@@ -56,16 +58,28 @@ export default {
       )
     }
     const db = createPostgresDb({ connectionString, max: 1, applicationName: 'qiao-worker' })
-    const services: Services = { config, db, logger, clock: systemClock, ...state }
+    const services: Services = { config, db, logger, clock: systemClock, hasher: webCryptoHasher, audit: new AuditWriter(db), ...state }
+    const release = () => services.audit.idle().then(() => db.close())
+    let response: Response
     try {
       isolate.keysReady ??= state.keys.ensureActiveKey(db).catch((error: unknown) => {
         isolate.keysReady = undefined
         throw error
       })
       await isolate.keysReady
-      return await app.fetch(request, { ...env, [servicesKey]: services }, ctx as never)
-    } finally {
-      ctx.waitUntil(db.close())
+      response = await app.fetch(request, { ...env, [servicesKey]: services }, ctx as never)
+    } catch (error) {
+      ctx.waitUntil(release())
+      throw error
     }
+    if (!response.body) {
+      ctx.waitUntil(release())
+      return response
+    }
+    // A streamed body (the audit export, ingest reports) still reads the database after fetch
+    // returns: close the connection when the stream ends, not before.
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>()
+    ctx.waitUntil(response.body.pipeTo(writable).finally(release))
+    return new Response(readable, response)
   },
 }

@@ -41,9 +41,22 @@ export async function recordEvent(
   hasher: Hasher = webCryptoHasher,
 ): Promise<number[]> {
   const list = Array.isArray(events) ? events : [events as AuditEvent]
+  return appendEntries(
+    tx,
+    list.map((event) => ({ ctx, event })),
+    hasher,
+  )
+}
+
+/** Appends entries from several requests in one go (the group commit of src/audit/writer.ts). */
+export async function appendEntries(
+  tx: Queryable,
+  items: readonly { ctx: ActionContext; event: AuditEvent }[],
+  hasher: Hasher = webCryptoHasher,
+): Promise<number[]> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK])
   const head = await chainHead(tx)
-  const contents = list.map((event, i) => entryContent(head.seq + 1 + i, ctx, event))
+  const contents = items.map(({ ctx, event }, i) => entryContent(head.seq + 1 + i, ctx, event))
   const entries = await chainEntries(head, contents, hasher)
   await insertEntries(tx, entries)
   return contents.map((c) => c.seq)

@@ -34,3 +34,74 @@ export async function entriesFrom(q: Queryable, afterSeq: number, limit: number)
   )
   return rows
 }
+
+export interface AuditFilter {
+  from?: Date
+  to?: Date
+  actorClientId?: string
+  actorOrgId?: string
+  datasetId?: string
+  action?: string
+  decision?: 'allowed' | 'denied'
+  beforeSeq?: number
+  limit: number
+}
+
+/** Newest first; `beforeSeq` continues a page. */
+export async function findEntries(q: Queryable, f: AuditFilter): Promise<AuditRow[]> {
+  const { rows } = await q.query<AuditRow>(
+    `SELECT seq, content, prev_hash, hash FROM audit_log
+     WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2)
+       AND ($3::text IS NULL OR actor_client_id = $3) AND ($4::text IS NULL OR actor_org_id = $4)
+       AND ($5::text IS NULL OR dataset_id = $5) AND ($6::text IS NULL OR action = $6)
+       AND ($7::text IS NULL OR decision = $7) AND ($8::bigint IS NULL OR seq < $8)
+     ORDER BY seq DESC LIMIT $9`,
+    [f.from ?? null, f.to ?? null, f.actorClientId ?? null, f.actorOrgId ?? null, f.datasetId ?? null, f.action ?? null, f.decision ?? null, f.beforeSeq ?? null, f.limit],
+  )
+  return rows
+}
+
+export async function findEntry(q: Queryable, seq: number): Promise<AuditRow | undefined> {
+  const { rows } = await q.query<AuditRow>('SELECT seq, content, prev_hash, hash FROM audit_log WHERE seq = $1', [seq])
+  return rows[0]
+}
+
+/** Entry hashes 1..size in seq order: the Merkle tree's leaves. */
+export async function entryHashesUpTo(q: Queryable, size: number): Promise<string[]> {
+  const { rows } = await q.query<{ hash: string }>('SELECT hash FROM audit_log WHERE seq <= $1 ORDER BY seq', [size])
+  return rows.map((r) => r.hash)
+}
+
+export interface CheckpointRow {
+  size: number
+  root_hash: string
+  chain_head: string
+  at: Date
+  kid: string
+  jws: string
+}
+
+export async function insertCheckpoint(q: Queryable, c: CheckpointRow): Promise<void> {
+  await q.query(
+    'INSERT INTO audit_checkpoints (size, root_hash, chain_head, at, kid, jws) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (size) DO NOTHING',
+    [c.size, c.root_hash, c.chain_head, c.at, c.kid, c.jws],
+  )
+}
+
+export async function findCheckpoint(q: Queryable, size?: number): Promise<CheckpointRow | undefined> {
+  const { rows } = await q.query<CheckpointRow>(
+    `SELECT size, root_hash, chain_head, at, kid, jws FROM audit_checkpoints
+     WHERE ($1::bigint IS NULL OR size = $1) ORDER BY size DESC LIMIT 1`,
+    [size ?? null],
+  )
+  return rows[0]
+}
+
+export async function listCheckpoints(q: Queryable, beforeSize: number | undefined, limit: number): Promise<CheckpointRow[]> {
+  const { rows } = await q.query<CheckpointRow>(
+    `SELECT size, root_hash, chain_head, at, kid, jws FROM audit_checkpoints
+     WHERE ($1::bigint IS NULL OR size < $1) ORDER BY size DESC LIMIT $2`,
+    [beforeSize ?? null, limit],
+  )
+  return rows
+}

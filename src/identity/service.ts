@@ -163,7 +163,12 @@ export async function issueToken(
   clientId: string,
   secret: string,
 ): Promise<IssuedToken | { refused: TokenRefusal; reason: string }> {
-  const { db, config, keys } = services
+  const { db, config, keys, tokenFailures } = services
+  const limitKeys = [`client:${clientId}`, ...(ctx.sourceIp ? [`addr:${ctx.sourceIp}`] : [])]
+  const wait = Math.max(...limitKeys.map((k) => tokenFailures.retryAfter(k)))
+  if (wait > 0) {
+    throw new ApiError('rate_limited', `too many failed attempts: try again in ${wait} s`, { headers: { 'Retry-After': String(wait) } })
+  }
   const client = await repo.findClientAuth(db, clientId)
   const secretOk = await verifySecret(secret, client?.secret_hash ?? decoyHash)
   const reason = !client
@@ -176,15 +181,14 @@ export async function issueToken(
           ? 'organisation suspended'
           : undefined
   if (reason || !client) {
-    await db.transaction((tx) =>
-      recordEvent(tx, ctx, {
-        action: 'auth.token_refused',
-        resourceType: 'client',
-        resourceId: clientId.slice(0, 64),
-        decision: 'denied',
-        reason: reason ?? 'unknown client',
-      }),
-    )
+    for (const key of limitKeys) tokenFailures.fail(key)
+    await services.audit.append(ctx, {
+      action: 'auth.token_refused',
+      resourceType: 'client',
+      resourceId: clientId.slice(0, 64),
+      decision: 'denied',
+      reason: reason ?? 'unknown client',
+    })
     return { refused: 'invalid_client', reason: reason ?? 'unknown client' }
   }
   const signer = await keys.signingKey(db)

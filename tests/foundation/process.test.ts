@@ -78,6 +78,14 @@ describe('the qiao command', () => {
     const rotated = await runProcess(['bin/qiao.mjs', 'keys', 'rotate'], env)
     expect(rotated.code, rotated.output).toBe(0)
     expect(rotated.output).toMatch(/new signing key key_\w+; key_\w+ keeps verifying/)
+    const checkpoint = await runProcess(['bin/qiao.mjs', 'audit', 'checkpoint'], env)
+    expect(checkpoint.output).toMatch(/checkpoint 3: root [0-9a-f]{64}/)
+    const verified = await runProcess(['bin/qiao.mjs', 'audit', 'verify'], env)
+    expect(verified.code, verified.output).toBe(0)
+    expect(verified.output).toContain('audit log ok: 3 entries')
+    expect(verified.output).toContain('matches checkpoint 3')
+    const exported = await runProcess(['bin/qiao.mjs', 'audit', 'export'], env)
+    expect(exported.output.trim().split('\n').map((line) => JSON.parse(line).content.action)).toEqual(['org.created', 'client.issued', 'key.rotated'])
   })
 
   it('rejects an unknown command', async () => {

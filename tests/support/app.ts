@@ -1,5 +1,7 @@
 import { createApp, type App } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
+import { nodeHasher } from '../../src/audit/hasher-node.js'
+import { AuditWriter } from '../../src/audit/writer.js'
 import { createLogger } from '../../src/log.js'
 import { processState, type Clock, type Services } from '../../src/services.js'
 import { createTestDatabase, type TestDatabase } from './database.js'
@@ -43,6 +45,8 @@ export async function createTestWorld(overrides: Record<string, string> = {}): P
     db: database.db,
     logger: createLogger(config.LOG_LEVEL, (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
     clock,
+    hasher: nodeHasher,
+    audit: new AuditWriter(database.db, nodeHasher),
     ...processState(config, clock),
   }
   await services.keys.ensureActiveKey(database.db)

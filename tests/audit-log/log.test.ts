@@ -1,0 +1,179 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { fromHex } from '../../src/audit/bytes.js'
+import { chainEntries, GENESIS, type AuditEntryContent } from '../../src/audit/chain.js'
+import { parseExportLine, verifyChain } from '../../src/audit/verify.js'
+import { verifyCheckpoint } from '../../src/audit/checkpoint.js'
+import { nodeHasher } from '../../src/audit/hasher-node.js'
+import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js'
+import { AuditWriter } from '../../src/audit/writer.js'
+import { createPostgresDb } from '../../src/db/postgres.js'
+import { createTestWorld, type TestWorld } from '../support/app.js'
+import { testDriver } from '../support/database.js'
+import { call, createCast, expectStandardSecurity, type Cast } from '../support/identity.js'
+
+let world: TestWorld
+let cast: Cast
+beforeAll(async () => {
+  world = await createTestWorld()
+  cast = await createCast(world)
+})
+afterAll(() => world.close())
+
+const ctx = (i: number) => ({ requestId: `r-${i}`, actor: null, sourceIp: '127.0.0.1', at: new Date() })
+const verify = async (w: TestWorld) => (await call(w, 'GET', '/v1/audit/verify', { token: cast.admin.token })).body
+
+describe('the append path', () => {
+  it('keeps one valid chain under many concurrent appends (group commit)', async () => {
+    const before = (await verify(world)).size as number
+    const seqs = await Promise.all(Array.from({ length: 200 }, (_, i) => world.services.audit.append(ctx(i), { action: 'test.read', decision: 'allowed' })))
+    expect(new Set(seqs).size).toBe(200)
+    expect(Math.min(...seqs)).toBe(before + 1)
+    expect(Math.max(...seqs)).toBe(before + 200)
+    const result = await verify(world)
+    expect(result, JSON.stringify(result)).toMatchObject({ ok: true, size: before + 200 })
+  })
+
+  it.runIf(testDriver === 'postgres')('keeps one chain when two gateway instances append to one PostgreSQL', async () => {
+    const other = createPostgresDb({ connectionString: world.database.url! })
+    try {
+      const writerB = new AuditWriter(other, nodeHasher)
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          i % 2 ? world.services.audit.append(ctx(i), { action: 'test.a' }) : writerB.append(ctx(i), { action: 'test.b' }),
+        ),
+      )
+      expect(await verify(world)).toMatchObject({ ok: true })
+    } finally {
+      await other.close()
+    }
+  })
+})
+
+describe('GET /v1/audit', () => {
+  it('filters by action and actor, newest first, with a cursor', async () => {
+    const res = await call(world, 'GET', `/v1/audit?action=client.issued&limit=2`, { token: cast.admin.token })
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.items).toHaveLength(2)
+    expect(res.body.items[0].seq).toBeGreaterThan(res.body.items[1].seq)
+    expect(res.body.items.every((e: { content: { action: string } }) => e.content.action === 'client.issued')).toBe(true)
+    const next = await call(world, 'GET', `/v1/audit?action=client.issued&limit=2&cursor=${res.body.next_cursor}`, { token: cast.admin.token })
+    expect(next.body.items[0].seq).toBeLessThan(res.body.items[1].seq)
+    const byActor = await call(world, 'GET', `/v1/audit?actor=${cast.admin.clientId}&decision=denied`, { token: cast.admin.token })
+    expect(byActor.body.items).toEqual([])
+  })
+
+  it('is for auditors and admins', async () => {
+    expect((await call(world, 'GET', '/v1/audit', { token: cast.deptA.consumer.token })).status).toBe(403)
+    await expectStandardSecurity(world, cast, { method: 'GET', path: '/v1/audit', role: 'auditor', orgId: cast.admin.orgId })
+  })
+})
+
+describe('export, checkpoints and proofs', () => {
+  it('exports NDJSON that verifies offline', async () => {
+    const res = await world.app.request('/v1/audit/export', { headers: { authorization: `Bearer ${cast.admin.token}` } })
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson')
+    const lines = (await res.text()).trim().split('\n')
+    const result = await verifyChain(lines.map(parseExportLine))
+    expect(result).toMatchObject({ ok: true, size: lines.length })
+  })
+
+  it('signs checkpoints verifiable with the JWKS; inclusion and consistency proofs verify, tampered ones fail', async () => {
+    const jwks = (await call(world, 'GET', '/.well-known/jwks.json')).body
+    const first = await call(world, 'POST', '/v1/audit/checkpoints', { token: cast.admin.token })
+    expect(first.status, first.text).toBe(201)
+    const verified = await verifyCheckpoint(first.body.jws, jwks)
+    expect(verified.head).toMatchObject({ size: first.body.size, root_hash: first.body.root_hash })
+
+    await world.services.audit.append(ctx(1), { action: 'test.more' })
+    const second = (await call(world, 'POST', '/v1/audit/checkpoints', { token: cast.admin.token })).body
+    expect(second.size).toBe(first.body.size + 1)
+
+    const proof = await call(world, 'GET', `/v1/audit/entries/3/proof?size=${first.body.size}`, { token: cast.deptA.consumer.token })
+    expect(proof.status).toBe(403)
+    const ok = (await call(world, 'GET', `/v1/audit/entries/3/proof?size=${first.body.size}`, { token: cast.admin.token })).body
+    const path = ok.proof.map((h: string) => fromHex(h))
+    expect(await verifyInclusion(fromHex(ok.leaf_hash), 2, first.body.size, path, fromHex(first.body.root_hash))).toBe(true)
+    const tampered = [...path]
+    tampered[0] = fromHex('00'.repeat(32))
+    expect(await verifyInclusion(fromHex(ok.leaf_hash), 2, first.body.size, tampered, fromHex(first.body.root_hash))).toBe(false)
+
+    const consistency = (await call(world, 'GET', `/v1/audit/consistency?from=${first.body.size}&to=${second.size}`, { token: cast.deptB.consumer.token })).body
+    const cproof = consistency.proof.map((h: string) => fromHex(h))
+    expect(await verifyConsistency(first.body.size, second.size, fromHex(first.body.root_hash), fromHex(second.root_hash), cproof)).toBe(true)
+    expect(await verifyConsistency(first.body.size, second.size, fromHex(second.root_hash), fromHex(second.root_hash), cproof)).toBe(false)
+
+    const newer = await call(world, 'GET', `/v1/audit/entries/${second.size + 5}/proof`, { token: cast.admin.token })
+    expect(newer.status).toBe(404)
+  })
+})
+
+describe('tampering is detected and located', () => {
+  let victim: TestWorld | undefined
+  afterEach(async () => {
+    await victim?.close()
+    victim = undefined
+  })
+
+  async function chainOf(n: number) {
+    victim = await createTestWorld()
+    for (let i = 0; i < n; i++) await victim.services.audit.append(ctx(i), { action: 'test.entry', details: { i } })
+    return victim
+  }
+  const verdict = async (w: TestWorld) => (await import('../../src/audit/service.js')).verifyLog(w.services.db, w.services.hasher)
+
+  it('an edited entry', async () => {
+    const w = await chainOf(8)
+    await w.services.db.query(`UPDATE audit_log SET content = jsonb_set(content, '{action}', '"test.forged"') WHERE seq = 5`)
+    expect((await verdict(w)).result).toMatchObject({ ok: false, seq: 5, problem: 'altered' })
+  })
+
+  it('a deleted entry', async () => {
+    const w = await chainOf(8)
+    await w.services.db.query('DELETE FROM audit_log WHERE seq = 4')
+    expect((await verdict(w)).result).toMatchObject({ ok: false, seq: 4, problem: 'missing' })
+  })
+
+  it('swapped entries', async () => {
+    const w = await chainOf(8)
+    await w.services.db.transaction(async (tx) => {
+      await tx.query('UPDATE audit_log SET seq = -6 WHERE seq = 6')
+      await tx.query('UPDATE audit_log SET seq = 6 WHERE seq = 7')
+      await tx.query('UPDATE audit_log SET seq = 7 WHERE seq = -6')
+    })
+    expect((await verdict(w)).result).toMatchObject({ ok: false, seq: 6 })
+  })
+
+  it('an inserted entry', async () => {
+    const w = await chainOf(8)
+    // A forger appends a well-formed entry in the middle: shift the tail and chain the forgery on seq 3.
+    const prev = (await w.services.db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = 3')).rows[0]!.hash
+    const original = (await w.services.db.query<{ content: AuditEntryContent }>('SELECT content FROM audit_log WHERE seq = 4')).rows[0]!.content
+    const [forged] = await chainEntries({ seq: 3, hash: prev }, [{ ...original, action: 'test.forged' }])
+    await w.services.db.transaction(async (tx) => {
+      await tx.query('UPDATE audit_log SET seq = -seq WHERE seq >= 4')
+      await tx.query('UPDATE audit_log SET seq = -seq + 1 WHERE seq <= -4')
+      await tx.query('INSERT INTO audit_log (seq, at, action, content, prev_hash, hash) VALUES (4, now(), $1, $2, $3, $4)', [
+        'test.forged',
+        JSON.stringify(forged!.content),
+        forged!.prev_hash,
+        forged!.hash,
+      ])
+    })
+    expect((await verdict(w)).result).toMatchObject({ ok: false, seq: 4, problem: 'inserted' })
+  })
+
+  it('history rewritten with every hash recomputed, after a checkpoint', async () => {
+    const w = await chainOf(6)
+    const checkpoint = await (await import('../../src/audit/service.js')).createCheckpoint(w.services)
+    const { rows } = await w.services.db.query<{ content: AuditEntryContent }>('SELECT content FROM audit_log ORDER BY seq')
+    const rewritten = await chainEntries(GENESIS, rows.map((r, i) => (i === 2 ? { ...r.content, action: 'test.rewritten' } : r.content)), nodeHasher)
+    await w.services.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM audit_log')
+      for (const e of rewritten) {
+        await tx.query('INSERT INTO audit_log (seq, at, action, content, prev_hash, hash) VALUES ($1, now(), $2, $3, $4, $5)', [e.content.seq, e.content.action, JSON.stringify(e.content), e.prev_hash, e.hash])
+      }
+    })
+    const result = (await verdict(w)).result
+    expect(result, `checkpoint ${checkpoint.size}: ${JSON.stringify(result)}`).toMatchObject({ ok: false, problem: 'checkpoint_mismatch' })
+  })
+})
