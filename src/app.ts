@@ -5,8 +5,11 @@ import type { AppEnv, ServicesSource } from './http/env.js'
 import { ApiError, problemResponse, type ErrorCode } from './http/errors.js'
 import { provideServices, requestId, requestLog } from './http/middleware.js'
 import { validationHook } from './http/openapi.js'
-import { renderApiReference } from './http/docs.js'
+import { apiReferenceCss, renderApiReference } from './http/docs.js'
+import { bodyLimits, corsPolicy, securityHeaders } from './http/limits.js'
+import { registerAuditRoutes } from './audit/routes.js'
 import { registerIdentityRoutes } from './identity/routes.js'
+import { registerStandardsRoutes } from './standards/routes.js'
 import { registerSystemRoutes } from './system/routes.js'
 
 export const apiInfo = {
@@ -25,6 +28,9 @@ export function createApp(services: ServicesSource): App {
   app.use('*', requestId())
   app.use('*', provideServices(services))
   app.use('*', requestLog())
+  app.use('*', securityHeaders())
+  app.use('*', corsPolicy())
+  app.use('*', bodyLimits())
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -35,9 +41,12 @@ export function createApp(services: ServicesSource): App {
 
   registerSystemRoutes(app)
   registerIdentityRoutes(app)
+  registerStandardsRoutes(app)
+  registerAuditRoutes(app)
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)))
   app.get('/docs', (c) => c.html(renderApiReference(openApiDocument(app) as never)))
+  app.get('/docs/style.css', (c) => c.body(apiReferenceCss, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }))
 
   app.onError((error, c) => renderError(error, c))
   app.notFound((c) => {

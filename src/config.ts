@@ -16,7 +16,13 @@ const configSchema = z.object({
     .refine((v) => v.trim().startsWith('{') || v.includes('-----BEGIN PRIVATE KEY-----'), 'must be a private JWK (JSON) or a PKCS#8 PEM')
     .optional(),
   QIAO_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  QIAO_TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   QIAO_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  QIAO_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'each origin must look like https://host[:port]'))),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 })
 

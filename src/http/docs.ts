@@ -17,7 +17,7 @@ export function renderApiReference(doc: JsonObject): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(String(info.title ?? 'API'))} — API reference</title>
-<style>${css}</style></head>
+<link rel="stylesheet" href="/docs/style.css"></head>
 <body><header><h1>${esc(String(info.title ?? 'API'))} <small>${esc(String(info.version ?? ''))}</small></h1>
 <p>${esc(String(info.description ?? ''))}</p><p><a href="/openapi.json">openapi.json</a></p></header>
 <nav aria-label="Operations"><ul>${tags
@@ -123,7 +123,8 @@ const asObject = (v: Json | undefined): JsonObject => (v && typeof v === 'object
 const esc = (text: string) =>
   text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch)
 
-const css = `body{font:15px/1.5 system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#1b1f24;display:grid;grid-template-columns:14rem 1fr}
+/** Served at /docs/style.css, so the page needs no inline style under its CSP. */
+export const apiReferenceCss = `body{font:15px/1.5 system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#1b1f24;display:grid;grid-template-columns:14rem 1fr}
 header{grid-column:1/3;background:#12355b;color:#fff;padding:1rem 2rem}header a{color:#cfe3ff}h1 small{font-size:.6em;opacity:.8}
 nav{padding:1rem;border-right:1px solid #ddd}nav ul{list-style:none;padding:0}nav a{color:#12355b}
 main{padding:1rem 2rem;max-width:70rem}.op{border:1px solid #dde3ea;border-radius:6px;padding:.5rem 1rem;margin:1rem 0}

@@ -144,3 +144,45 @@ describe('problem+json', () => {
     expect(logged?.stack).toContain('secret connection string')
   })
 })
+
+describe('limits and headers', () => {
+  it('refuses a body over the limit with 413 problem+json', async () => {
+    const res = await world.app.request('/test/echo/1', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), tags: [] }),
+    })
+    expect(res.status).toBe(413)
+    expect(await problem(res)).toMatchObject({ code: 'payload_too_large' })
+  })
+
+  it('sends security headers, and a CSP the API reference satisfies without inline styles', async () => {
+    const res = await world.app.request('/docs')
+    const csp = res.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("default-src 'none'")
+    expect(csp).toContain("frame-ancestors 'none'")
+    expect(csp).not.toContain('unsafe-inline')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+    const html = await res.text()
+    expect(html).not.toContain('<style')
+    expect(html).toContain('href="/docs/style.css"')
+    expect((await world.app.request('/docs/style.css')).headers.get('content-type')).toContain('text/css')
+  })
+
+  it('answers CORS only for configured origins', async () => {
+    const preflight = (origin: string) =>
+      world.app.request('/v1/orgs', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET' } })
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull()
+    const configured = await createTestWorld({ QIAO_CORS_ORIGINS: 'https://portal.gov.example' })
+    try {
+      const res = await configured.app.request('/v1/orgs', {
+        method: 'OPTIONS',
+        headers: { origin: 'https://portal.gov.example', 'access-control-request-method': 'GET' },
+      })
+      expect(res.headers.get('access-control-allow-origin')).toBe('https://portal.gov.example')
+    } finally {
+      await configured.close()
+    }
+  })
+})

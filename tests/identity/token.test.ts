@@ -183,3 +183,18 @@ describe('JWKS', () => {
     }
   })
 })
+
+describe('brute-force brake', () => {
+  it('refuses a client id after repeated failures, before checking the secret, until the window passes', async () => {
+    const victim = await createActor(world, cast.admin, cast.deptB.orgId, ['consumer'])
+    const attempt = (secret: string) =>
+      call(world, 'POST', '/v1/auth/token', { body: { grant_type: 'client_credentials', client_id: victim.clientId, client_secret: secret } })
+    for (let i = 0; i < world.services.config.QIAO_TOKEN_FAILURES_PER_MINUTE; i++) expect((await attempt(`qs_guess${i}`)).status).toBe(401)
+    const blocked = await attempt(victim.secret)
+    expect(blocked.status, blocked.text).toBe(429)
+    expect(blocked.body.code).toBe('rate_limited')
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
+    world.clock.advance(61_000)
+    expect((await attempt(victim.secret)).status).toBe(200)
+  })
+})

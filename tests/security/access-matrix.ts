@@ -1,0 +1,50 @@
+import type { Role } from '../../src/identity/repository.js'
+
+/**
+ * Who may call each route, written down as data. The matrix test walks the app's own route list,
+ * so a route added without an entry here fails it. `roles: 'public'` needs no token; `'any'` is
+ * every authenticated role; otherwise the listed roles get through and every other role is 403.
+ * `path` fills the route's parameters with values that exist in the test world (or not: a 404 is
+ * fine for the roles that get through — the matrix is about the guard, not the resource).
+ */
+export interface AccessRule {
+  roles: 'public' | 'any' | readonly Role[]
+  /** A concrete path for the route; `{org}` is replaced by a department's id. */
+  path?: string
+  body?: unknown
+  /** Routes whose anonymous callers get a narrower view rather than a 401. */
+  anonymous?: 'allowed'
+}
+
+export const accessMatrix: Record<string, AccessRule> = {
+  'GET /health': { roles: 'public' },
+  'GET /ready': { roles: 'public' },
+  'GET /openapi.json': { roles: 'public' },
+  'GET /docs': { roles: 'public' },
+  'GET /docs/style.css': { roles: 'public' },
+  'GET /.well-known/jwks.json': { roles: 'public' },
+  'POST /v1/auth/token': { roles: 'public' },
+  'GET /v1/auth/whoami': { roles: 'any' },
+
+  'POST /v1/orgs': { roles: ['admin'], body: { kind: 'department', name: 'matrix', level: 'city', region_code: '330100' } },
+  'GET /v1/orgs': { roles: 'any' },
+  'GET /v1/orgs/{id}': { roles: 'any', path: '/v1/orgs/{org}' },
+  'POST /v1/orgs/{id}/suspend': { roles: ['admin'], path: '/v1/orgs/org_nope/suspend' },
+  'POST /v1/orgs/{id}/reinstate': { roles: ['admin'], path: '/v1/orgs/org_nope/reinstate' },
+  'POST /v1/orgs/{id}/clients': { roles: ['admin'], path: '/v1/orgs/org_nope/clients', body: { name: 'm', roles: ['consumer'] } },
+  'GET /v1/orgs/{id}/clients': { roles: ['admin'], path: '/v1/orgs/{org}/clients' },
+  'DELETE /v1/clients/{id}': { roles: ['admin'], path: '/v1/clients/cli_nope' },
+
+  'GET /v1/standards': { roles: 'any' },
+  'GET /v1/standards/{name}/{version}': { roles: 'any', path: '/v1/standards/population/1.0.0' },
+  'POST /v1/standards': { roles: ['admin'], body: {} },
+  'POST /v1/standards/{name}/{version}/check': { roles: ['publisher', 'admin'], path: '/v1/standards/population/1.0.0/check', body: [] },
+
+  'GET /v1/audit': { roles: ['auditor', 'admin'] },
+  'GET /v1/audit/verify': { roles: ['auditor', 'admin'] },
+  'GET /v1/audit/export': { roles: ['auditor', 'admin'] },
+  'GET /v1/audit/checkpoints': { roles: 'any' },
+  'POST /v1/audit/checkpoints': { roles: ['auditor', 'admin'] },
+  'GET /v1/audit/entries/{seq}/proof': { roles: ['auditor', 'admin'], path: '/v1/audit/entries/1/proof' },
+  'GET /v1/audit/consistency': { roles: 'any', path: '/v1/audit/consistency?from=1&to=1' },
+}
