@@ -5,15 +5,16 @@ import { nodeHasher } from './audit/hasher-node.js'
 import { recordEvent, type ActionContext } from './audit/recorder.js'
 import { allEntries, createCheckpoint, verifyLog } from './audit/service.js'
 import { exportLine } from './audit/verify.js'
-import { AuditWriter } from './audit/writer.js'
+import { createNodeServices } from './node-services.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import type { Db } from './db/db.js'
 import { migrate } from './db/migrate.js'
 import { openDatabase } from './db/open.js'
 import { isEntrypoint } from './entry.js'
+import { runDueJobs } from './jobs/scheduler.js'
 import { createLogger } from './log.js'
 import { bootstrapPlatform } from './identity/service.js'
-import { processState, systemClock, type Services } from './services.js'
+import { processState, systemClock } from './services.js'
 
 /** Thrown for a failure the user can act on: printed as one line, exit code 1. */
 export class CliError extends Error {}
@@ -27,6 +28,7 @@ const usage = `usage: qiao <command>
   audit verify         recompute the audit chain and Merkle root; exit 1 at the first bad entry
   audit export         write the audit log as NDJSON to stdout (--after SEQ to continue an archive)
   audit checkpoint     sign and store the current tree head
+  jobs run             run the scheduled jobs that are due now (as the server's timer does)
   openapi [--check]    write openapi/openapi.json from the routes (--check: fail if it is out of date)
   help                 this text
 
@@ -91,12 +93,18 @@ const commands: Record<string, Command> = {
         if (!Number.isSafeInteger(after) || after < 0) throw new CliError('--after takes a sequence number')
         for await (const row of allEntries(db, after)) process.stdout.write(`${exportLine(row)}\n`)
       } else if (sub === 'checkpoint') {
-        const services = { config, db, logger: createLogger('silent'), clock: systemClock, hasher: nodeHasher, audit: new AuditWriter(db, nodeHasher), ...processState(config, systemClock) }
-        const checkpoint = await createCheckpoint(services)
+        const checkpoint = await createCheckpoint(createNodeServices(config, db, { logger: createLogger('silent') }))
         console.log(`checkpoint ${checkpoint.size}: root ${checkpoint.root_hash}, signed by ${checkpoint.kid}`)
       } else {
         throw new CliError('usage: qiao audit verify | export [--after SEQ] | checkpoint')
       }
+    })
+  },
+  async jobs(args, config) {
+    if (args[0] !== 'run') throw new CliError('usage: qiao jobs run')
+    await withDb(config, async (db) => {
+      const services = createNodeServices(config, db, { logger: createLogger('warn') })
+      for (const outcome of await runDueJobs(services, `cli:${process.pid}`)) console.log(`${outcome.name.padEnd(20)} ${outcome.status.padEnd(8)} ${outcome.detail}`)
     })
   },
   async openapi(args, config) {
@@ -117,9 +125,8 @@ const commands: Record<string, Command> = {
 
 /** The committed OpenAPI document's text, generated from the routes without a database. */
 export function openApiText(config: Config): string {
-  const db = undefined as unknown as Db
-  const offline = { config, db, logger: createLogger('silent'), clock: systemClock, hasher: nodeHasher, audit: new AuditWriter(db), ...processState(config, systemClock) }
-  const app = createApp(offline satisfies Services)
+  // Route definitions need no database: the document is built without one.
+  const app = createApp(createNodeServices(config, undefined as unknown as Db, { logger: createLogger('silent') }))
   return `${JSON.stringify(openApiDocument(app), null, 2)}\n`
 }
 

@@ -1,14 +1,14 @@
 import { serve, type ServerType } from '@hono/node-server'
-import { nodeHasher } from './audit/hasher-node.js'
-import { AuditWriter } from './audit/writer.js'
 import { isEntrypoint } from './entry.js'
+import { startScheduler } from './jobs/scheduler.js'
 import { createApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { migrate } from './db/migrate.js'
 import { openDatabase } from './db/open.js'
 import { createLogger } from './log.js'
 import { bootstrapPlatform, type Bootstrap } from './identity/service.js'
-import { processState, systemClock, type Services } from './services.js'
+import { createNodeServices } from './node-services.js'
+import { systemClock, type Services } from './services.js'
 
 export interface RunningServer {
   url: string
@@ -22,19 +22,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const db = await openDatabase(config)
   const migrated = await migrate(db)
   if (migrated.applied.length > 0) logger.info('migrations applied', { applied: migrated.applied })
-  const services: Services = {
-    config,
-    db,
-    logger,
-    clock: systemClock,
-    hasher: nodeHasher,
-    audit: new AuditWriter(db, nodeHasher),
-    ...processState(config, systemClock),
-  }
+  const services = createNodeServices(config, db, { logger })
   await services.keys.ensureActiveKey(db)
   const bootstrap = await bootstrapPlatform(db, { requestId: 'startup', actor: null, sourceIp: null, at: systemClock.now() })
   if (bootstrap) printBootstrap(bootstrap)
   const app = createApp(services)
+  const scheduler = config.QIAO_SCHEDULER === 'on' ? startScheduler(services, `node:${process.pid}`) : undefined
   const server = await listen(app.fetch, config)
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.PORT
@@ -43,7 +36,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   return {
     url,
     services,
-    close: () => (closing ??= shutdown(server, services)),
+    close: () => (closing ??= scheduler ? scheduler.stop().then(() => shutdown(server, services)) : shutdown(server, services)),
   }
 }
 

@@ -9,6 +9,7 @@ import { webCryptoHasher } from './audit/hasher.js'
 import { AuditWriter } from './audit/writer.js'
 import { loadConfig, type Config } from './config.js'
 import { createPostgresDb } from './db/postgres.js'
+import { runDueJobs } from './jobs/scheduler.js'
 import type { AppContext } from './http/env.js'
 import { createLogger, type Logger } from './log.js'
 import { processState, systemClock, type Services } from './services.js'
@@ -40,6 +41,20 @@ function configure(env: WorkerEnv) {
 }
 
 export default {
+  /** The cron trigger in wrangler.toml: the same jobs Node runs on a timer. */
+  async scheduled(_event: unknown, env: WorkerEnv, ctx: WorkerExecutionContext): Promise<void> {
+    const { config, logger, state } = configure(env)
+    const connectionString = env.HYPERDRIVE?.connectionString ?? config.DATABASE_URL
+    if (!connectionString) throw new Error('no database configured: bind HYPERDRIVE or set the DATABASE_URL secret')
+    const db = createPostgresDb({ connectionString, max: 1, applicationName: 'qiao-worker-cron' })
+    const services: Services = { config, db, logger, clock: systemClock, hasher: webCryptoHasher, audit: new AuditWriter(db), ...state }
+    try {
+      await runDueJobs(services, 'worker-cron')
+    } finally {
+      ctx.waitUntil(services.audit.idle().then(() => db.close()))
+    }
+  },
+
   async fetch(request: Request, env: WorkerEnv, ctx: WorkerExecutionContext): Promise<Response> {
     const isolate = configure(env)
     const { config, logger, state } = isolate

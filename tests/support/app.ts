@@ -1,9 +1,8 @@
 import { createApp, type App } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
-import { nodeHasher } from '../../src/audit/hasher-node.js'
-import { AuditWriter } from '../../src/audit/writer.js'
+import { createNodeServices } from '../../src/node-services.js'
 import { createLogger } from '../../src/log.js'
-import { processState, type Clock, type Services } from '../../src/services.js'
+import type { Clock, Services } from '../../src/services.js'
 import { createTestDatabase, type TestDatabase } from './database.js'
 
 export interface TestWorld {
@@ -40,15 +39,8 @@ export async function createTestWorld(overrides: Record<string, string> = {}): P
   const logs: Array<Record<string, unknown>> = []
   const config: Config = loadConfig({ LOG_LEVEL: 'debug', ...overrides })
   const clock = mutableClock()
-  const services: Services = {
-    config,
-    db: database.db,
-    logger: createLogger(config.LOG_LEVEL, (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
-    clock,
-    hasher: nodeHasher,
-    audit: new AuditWriter(database.db, nodeHasher),
-    ...processState(config, clock),
-  }
+  const logger = createLogger(config.LOG_LEVEL, (line) => logs.push(JSON.parse(line) as Record<string, unknown>))
+  const services = createNodeServices(config, database.db, { logger, clock })
   await services.keys.ensureActiveKey(database.db)
   const app = createApp(services)
   return { app, services, database, logs, clock, close: () => database.drop() }

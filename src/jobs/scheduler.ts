@@ -1,0 +1,80 @@
+import { createCheckpoint } from '../audit/service.js'
+import { chainHead, findCheckpoint } from '../audit/repository.js'
+import type { Services } from '../services.js'
+import { claimJob, finishJob } from './repository.js'
+
+/**
+ * Scheduled work: one implementation, two triggers (a cron trigger on Workers, an in-process
+ * timer on Node). Each job says how often it may run; `runDueJobs` claims each due job in the
+ * database first, so any number of processes can call it every tick.
+ */
+export interface Job {
+  name: string
+  everySeconds: number
+  /** Returns a one-line summary for the job table and the log. */
+  run(services: Services): Promise<string>
+}
+
+export const jobs: readonly Job[] = [
+  {
+    name: 'audit-checkpoint',
+    everySeconds: 300,
+    async run(services) {
+      const [head, latest] = await Promise.all([chainHead(services.db), findCheckpoint(services.db)])
+      if (head.seq === 0 || latest?.size === head.seq) return 'log unchanged since the last checkpoint'
+      const checkpoint = await createCheckpoint(services)
+      return `checkpoint ${checkpoint.size} signed by ${checkpoint.kid}`
+    },
+  },
+]
+
+export interface JobOutcome {
+  name: string
+  status: 'ok' | 'failed' | 'skipped'
+  detail: string
+}
+
+/** Runs every job whose interval has passed and which no other process has claimed. */
+export async function runDueJobs(services: Services, runner: string, selected: readonly Job[] = jobs): Promise<JobOutcome[]> {
+  const outcomes: JobOutcome[] = []
+  for (const job of selected) {
+    const claimed = await claimJob(services.db, job.name, job.everySeconds, runner, services.clock.now())
+    if (!claimed) {
+      outcomes.push({ name: job.name, status: 'skipped', detail: 'not due, or claimed by another process' })
+      continue
+    }
+    try {
+      const detail = await job.run(services)
+      await finishJob(services.db, job.name, 'ok', detail, services.clock.now())
+      services.logger.info('job finished', { job: job.name, detail })
+      outcomes.push({ name: job.name, status: 'ok', detail })
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error)
+      await finishJob(services.db, job.name, 'failed', detail, services.clock.now())
+      services.logger.error('job failed', { job: job.name, error: detail, stack: error instanceof Error ? error.stack : undefined })
+      outcomes.push({ name: job.name, status: 'failed', detail })
+    }
+  }
+  return outcomes
+}
+
+/** Node's trigger: a timer that runs due jobs every `tickSeconds`; stop() waits for a run in progress. */
+export function startScheduler(services: Services, runner: string, tickSeconds = 15): { stop(): Promise<void> } {
+  let running: Promise<unknown> | undefined
+  const tick = () => {
+    running ??= runDueJobs(services, runner)
+      .catch((error: unknown) => services.logger.error('scheduler tick failed', { error: String(error) }))
+      .finally(() => {
+        running = undefined
+      })
+  }
+  const timer = setInterval(tick, tickSeconds * 1000)
+  timer.unref?.()
+  tick()
+  return {
+    async stop() {
+      clearInterval(timer)
+      await running
+    },
+  }
+}

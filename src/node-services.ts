@@ -1,0 +1,24 @@
+import { nodeHasher } from './audit/hasher-node.js'
+import { AuditWriter } from './audit/writer.js'
+import type { Config } from './config.js'
+import type { Db } from './db/db.js'
+import { createLogger, type Logger } from './log.js'
+import { processState, systemClock, type Clock, type Services } from './services.js'
+
+/** Services for Node (server, CLI, tests): Node's fast SHA-256 and one group-commit writer. */
+export function createNodeServices(
+  config: Config,
+  db: Db,
+  options: { logger?: Logger; clock?: Clock } = {},
+): Services {
+  const clock = options.clock ?? systemClock
+  return {
+    config,
+    db,
+    logger: options.logger ?? createLogger(config.LOG_LEVEL),
+    clock,
+    hasher: nodeHasher,
+    audit: new AuditWriter(db, nodeHasher),
+    ...processState(config, clock),
+  }
+}
