@@ -46,6 +46,16 @@ describe.runIf(testServerUrl)('the Worker in workerd (wrangler dev)', () => {
     expect((await fetch(`${worker.url}/v1/orgs`)).status).toBe(401)
   })
 
+  it('runs the scheduled jobs from the cron trigger', async () => {
+    const res = await fetch(`${worker.url}/__scheduled?cron=*+*+*+*+*`)
+    expect(res.status, `${await res.clone().text()}\n${worker.output()}`).toBe(200)
+    const { rows } = await database.db.query<{ claimed_by: string; last_status: string; last_detail: string }>(
+      "SELECT claimed_by, last_status, last_detail FROM job_runs WHERE name = 'audit-checkpoint'",
+    )
+    expect(rows[0], worker.output()).toMatchObject({ claimed_by: 'worker-cron', last_status: 'ok' })
+    expect(rows[0]?.last_detail).toMatch(/^checkpoint \d+ signed by key_/)
+  })
+
   it('answers unknown routes with problem+json', async () => {
     const res = await fetch(`${worker.url}/nope`)
     expect(res.status).toBe(404)

@@ -23,6 +23,7 @@ export function startWorker(databaseUrl: string, port: number, timeoutMs = 120_0
       '--var',
       `DATABASE_URL:${databaseUrl}`,
       '--show-interactive-dev-session=false',
+      '--test-scheduled',
       '--log-level',
       'warn',
     ],
