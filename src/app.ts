@@ -6,7 +6,7 @@ import { ApiError, problemResponse, type ErrorCode } from './http/errors.js'
 import { provideServices, requestId, requestLog } from './http/middleware.js'
 import { validationHook } from './http/openapi.js'
 import { apiReferenceCss, renderApiReference } from './http/docs.js'
-import { bodyLimits, corsPolicy, securityHeaders } from './http/limits.js'
+import { bodyLimits, corsPolicy, rejectControlCharacters, securityHeaders } from './http/limits.js'
 import { registerAuditRoutes } from './audit/routes.js'
 import { registerIdentityRoutes } from './identity/routes.js'
 import { registerStandardsRoutes } from './standards/routes.js'
@@ -31,6 +31,7 @@ export function createApp(services: ServicesSource): App {
   app.use('*', securityHeaders())
   app.use('*', corsPolicy())
   app.use('*', bodyLimits())
+  app.use('*', rejectControlCharacters())
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -89,12 +90,25 @@ function renderError(error: Error, c: Context<AppEnv>): Response {
     if (error.status >= 500) logFailure(c, error)
     return problemResponse(error, id)
   }
+  const dataError = databaseDataError(error)
+  if (dataError) return problemResponse(new ApiError('bad_request', dataError), id)
   if (error instanceof HTTPException) {
     const code = /json/i.test(error.message) && error.status === 400 ? 'malformed_body' : httpStatusCodes[error.status]
     if (code) return problemResponse(new ApiError(code, error.message), id)
   }
   logFailure(c, error)
   return problemResponse(new ApiError('internal', 'an unexpected error occurred; quote the instance when reporting it'), id)
+}
+
+/**
+ * PostgreSQL's data exceptions (SQLSTATE class 22: a NUL in text, a number out of range, an
+ * impossible date) are caused by the values a client sent, not by the server: they answer 400.
+ * Validation should catch them first; this is the net under it, so they never become a 500.
+ */
+function databaseDataError(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code
+  if (typeof code !== 'string' || !/^22[0-9A-Z]{3}$/.test(code)) return undefined
+  return `a value in the request cannot be stored (SQLSTATE ${code})`
 }
 
 function logFailure(c: Context<AppEnv>, error: Error) {

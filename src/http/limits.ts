@@ -28,6 +28,26 @@ function limitOf(maxSize: number): MiddlewareHandler<AppEnv> {
   })
 }
 
+/**
+ * No identifier or filter in Qiao contains a control character, and PostgreSQL text cannot hold
+ * NUL at all: refuse them in the path and query before any handler sees them.
+ */
+export function rejectControlCharacters(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(c.req.url.slice(c.req.url.indexOf('/', 8)))
+    } catch {
+      throw new ApiError('bad_request', 'the URL is not valid percent-encoded UTF-8')
+    }
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(decoded)) {
+      throw new ApiError('bad_request', 'the URL contains a control character')
+    }
+    await next()
+  }
+}
+
 /** Security headers for every response: nothing inline, nothing from elsewhere, no framing. */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return secureHeaders({

@@ -23,6 +23,10 @@ beforeAll(async () => {
     }),
     (c) => c.json({ ok: true }, 200),
   )
+  world.app.get('/test/nul', async (c) => {
+    await c.get('services').db.query('SELECT $1::text', ['a\u0000b'])
+    return c.text('unreachable')
+  })
   world.app.get('/test/boom', () => {
     throw new Error('secret connection string postgres://user:pw@db')
   })
@@ -184,5 +188,19 @@ describe('limits and headers', () => {
     } finally {
       await configured.close()
     }
+  })
+})
+
+describe('values PostgreSQL cannot hold', () => {
+  it('refuses control characters in the URL with 400, not 500', async () => {
+    const res = await world.app.request('/v1/orgs/a%00b')
+    expect(res.status).toBe(400)
+    expect(await problem(res)).toMatchObject({ code: 'bad_request' })
+  })
+
+  it('answers a database data exception as 400', async () => {
+    const res = await world.app.request('/test/nul')
+    expect(res.status).toBe(400)
+    expect((await problem(res)).detail).toContain('SQLSTATE 22')
   })
 })
