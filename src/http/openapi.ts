@@ -40,7 +40,8 @@ const statusDescriptions: Record<number, string> = {
 
 /** The error responses a route can produce, spread into its `responses`. */
 export function errorResponses(...statuses: number[]) {
-  const all = [...new Set([...statuses, 500])].sort()
+  // Any request can be malformed (a control character in the URL, a bad header): 400 always applies.
+  const all = [...new Set([...statuses, 400, 500])].sort()
   return Object.fromEntries(
     all.map((status) => [
       status,

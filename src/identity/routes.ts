@@ -44,6 +44,7 @@ const listOrgsRoute = createRoute({
   path: '/v1/orgs',
   tags: ['identity'],
   summary: 'List organisations',
+  description: 'Every organisation, in id order with cursor pagination; any authenticated client may list them.',
   security: bearerSecurity,
   middleware: authenticated,
   request: {
@@ -64,6 +65,7 @@ const getOrgRoute = createRoute({
   path: '/v1/orgs/{id}',
   tags: ['identity'],
   summary: 'Read an organisation',
+  description: 'Any authenticated client may read any organisation: who the departments and social organisations are is not secret.',
   security: bearerSecurity,
   middleware: authenticated,
   request: { params: orgIdParam },

@@ -96,7 +96,17 @@ export const NewStandardSchema = z
       example: {
         'x-key': 'citizen_id',
         type: 'object',
-        properties: { citizen_id: { $ref: '../base/1.0.0#/$defs/citizen_id' } },
+        properties: {
+          citizen_id: {
+            title: '公民身份号码 / Citizen ID',
+            type: 'string',
+            format: 'cn-citizen-id',
+            'x-sensitivity': 'L4',
+            'x-masked-sensitivity': 'L2',
+            'x-mask': { type: 'show-first-n', n: 6, last: 4 },
+            'x-aliases': ['身份证号', 'sfzh'],
+          },
+        },
         required: ['citizen_id'],
         additionalProperties: false,
       },
