@@ -1,0 +1,212 @@
+// Field masks (schemas/README.md, "Masks"), applied to records on their way to a consumer.
+// WebCrypto only, so the same code runs on Workers. A masker is built once per grant and request:
+// the key is imported once, each field's mask is compiled to a closure, and the HMACs of a page
+// of records run concurrently.
+
+import { maskSpecSchema, type MaskSpec } from '../standards/annotations.js'
+
+/** The mask of each field to mask; fields not listed pass through unchanged. */
+export type FieldMasks = Readonly<Record<string, MaskSpec>>
+
+/** What a masked field holds: text (masks work on a value's text), or null. */
+export type MaskedValue = string | null
+
+export type RecordValues = Readonly<Record<string, unknown>>
+
+/** A redacted value: a fixed string, so that not even the value's length shows. */
+export const REDACTED = '***'
+
+/** Replaces each hidden code point in show-first-n and show-last-n. */
+const HIDDEN = '*'
+
+/** Hashes keep 128 bits of the HMAC-SHA-256: collisions stay negligible, the text short (22 chars). */
+const HASH_BYTES = 16
+
+/** A per-grant hash key is 32 random bytes; shorter than 16 is refused. */
+export const GRANT_HASH_KEY_BYTES = 32
+const MIN_HASH_KEY_BYTES = 16
+
+/** A new per-grant hash key. Hashes are joinable within a grant and unrelated across grants. */
+export function newGrantHashKey(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(GRANT_HASH_KEY_BYTES))
+}
+
+/** The WebCrypto HMAC-SHA-256 key for a grant's key bytes: import it once and reuse it. */
+export async function importHashKey(bytes: Uint8Array): Promise<CryptoKey> {
+  if (bytes.byteLength < MIN_HASH_KEY_BYTES) {
+    throw new RangeError(`a hash key needs at least ${MIN_HASH_KEY_BYTES} bytes, got ${bytes.byteLength}`)
+  }
+  return crypto.subtle.importKey('raw', new Uint8Array(bytes), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+}
+
+type HashText = (text: string) => Promise<string>
+type CompiledMask = (value: unknown, hash: HashText) => MaskedValue | Promise<MaskedValue>
+
+export interface Masker {
+  /** The record with each listed field masked; other fields, and absent ones, as they were. */
+  mask(record: RecordValues): Promise<Record<string, unknown>>
+  /** Many records at once; equal values in the page are hashed once. */
+  maskAll(records: readonly RecordValues[]): Promise<Record<string, unknown>[]>
+}
+
+/**
+ * Compiles `fieldMasks` into a masker. The key (bytes, or a key from `importHashKey`) is needed
+ * only when some field is hashed; without one such a mask is refused here, not at the first record.
+ */
+export async function createMasker(fieldMasks: FieldMasks, key?: Uint8Array | CryptoKey): Promise<Masker> {
+  const masks = new Map<string, CompiledMask>()
+  for (const [field, spec] of Object.entries(fieldMasks)) masks.set(field, compileMask(checkedSpec(field, spec)))
+  const needsKey = Object.values(fieldMasks).some((spec) => spec.type === 'hash')
+  const hmac = needsKey ? hmacText(await hashKey(key)) : refuseHashing
+
+  const maskWith = (record: RecordValues, hash: HashText) => maskFields(record, masks, hash)
+  return {
+    mask: (record) => maskWith(record, memoised(hmac)),
+    maskAll: (records) => {
+      const hash = memoised(hmac)
+      return Promise.all(records.map((record) => maskWith(record, hash)))
+    },
+  }
+}
+
+/** One record, one-off. For a page of records build a masker once (`createMasker`). */
+export async function maskRecord(record: RecordValues, fieldMasks: FieldMasks, hmacKey?: Uint8Array | CryptoKey): Promise<Record<string, unknown>> {
+  return (await createMasker(fieldMasks, hmacKey)).mask(record)
+}
+
+/**
+ * One value under one mask. null stays null and undefined (absent) stays undefined: there is
+ * nothing to hide. Numbers and booleans are masked as their text; any other value (objects,
+ * which flat records never hold) becomes null rather than risk showing something.
+ */
+export async function maskValue(value: unknown, spec: MaskSpec, key?: CryptoKey): Promise<MaskedValue | undefined> {
+  const mask = compileMask(checkedSpec('value', spec))
+  if (value === undefined) return undefined
+  return mask(value, spec.type === 'hash' ? hmacText(await hashKey(key)) : refuseHashing)
+}
+
+/**
+ * Masks come from grants (stored JSON) as well as standards: a malformed one (say a negative n,
+ * which would show everything) is refused rather than applied.
+ */
+function checkedSpec(field: string, spec: MaskSpec): MaskSpec {
+  const parsed = maskSpecSchema.safeParse(spec)
+  if (!parsed.success) throw new TypeError(`the mask of ${field} is not a valid mask: ${JSON.stringify(spec)}`)
+  return parsed.data
+}
+
+async function hashKey(key: Uint8Array | CryptoKey | undefined): Promise<CryptoKey> {
+  if (key === undefined) throw new TypeError('a hash mask needs the grant’s hash key')
+  return key instanceof Uint8Array ? importHashKey(key) : key
+}
+
+async function maskFields(record: RecordValues, masks: ReadonlyMap<string, CompiledMask>, hash: HashText): Promise<Record<string, unknown>> {
+  const entries: [string, unknown][] = Object.entries(record)
+  const pending: Promise<void>[] = []
+  for (const entry of entries) {
+    const mask = masks.get(entry[0])
+    if (!mask || entry[1] === undefined) continue
+    const masked = mask(entry[1], hash)
+    if (masked instanceof Promise) pending.push(masked.then((text) => void (entry[1] = text)))
+    else entry[1] = masked
+  }
+  await Promise.all(pending)
+  // fromEntries defines own properties, so a field named __proto__ stays a field.
+  return Object.fromEntries(entries)
+}
+
+function compileMask(spec: MaskSpec): CompiledMask {
+  const onText = (apply: (text: string, hash: HashText) => MaskedValue | Promise<MaskedValue>): CompiledMask => {
+    return (value, hash) => {
+      if (value === null) return null
+      const text = textOf(value)
+      return text === undefined ? null : apply(text, hash)
+    }
+  }
+  switch (spec.type) {
+    case 'redact':
+      return onText(() => REDACTED)
+    case 'show-first-n':
+      return onText((text) => keepEnds(text, spec.n, spec.last ?? 0))
+    case 'show-last-n':
+      return onText((text) => keepEnds(text, 0, spec.n))
+    case 'hash':
+      return onText((text, hash) => hash(text))
+    case 'nullify':
+      return () => null
+    case 'date-year':
+      return onText(yearOf)
+    case 'region-prefix-n':
+      return onText((text) => regionPrefix(text, spec.n))
+  }
+}
+
+function textOf(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value)
+    default:
+      return undefined
+  }
+}
+
+/**
+ * The first `first` and last `last` code points, the rest as `*` (one per code point, so
+ * `110105********002X` keeps the id's length, as the usual display does). A value too short for
+ * the mask shows fewer characters: at least one is always hidden (`张` with n 1 is `*`).
+ */
+export function keepEnds(text: string, first: number, last: number): string {
+  const chars = Array.from(text)
+  if (chars.length === 0) return ''
+  const shownFirst = Math.min(first, chars.length - 1)
+  const shownLast = Math.min(last, chars.length - 1 - shownFirst)
+  const hidden = chars.length - shownFirst - shownLast
+  return chars.slice(0, shownFirst).join('') + HIDDEN.repeat(hidden) + chars.slice(chars.length - shownLast).join('')
+}
+
+/** `1990-03-07` (or a date-time) → `1990`; anything not starting with a date → null. */
+function yearOf(text: string): MaskedValue {
+  return /^\d{4}-\d{2}-\d{2}/.test(text) ? text.slice(0, 4) : null
+}
+
+/**
+ * A GB/T 2260 code generalised to its province (n 2) or prefecture (n 4), zero-filled to six
+ * digits: `330102` → `330100`. The result is the enclosing division's own code, so it stays a valid
+ * `cn-admin-division` value and groups like the aggregates' region-prefix. Not six digits → null.
+ */
+function regionPrefix(text: string, n: 2 | 4): MaskedValue {
+  return /^\d{6}$/.test(text) ? text.slice(0, n).padEnd(6, '0') : null
+}
+
+function hmacText(key: CryptoKey): HashText {
+  const encoder = new TextEncoder()
+  return async (text) => {
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(text)))
+    return base64url(mac.subarray(0, HASH_BYTES))
+  }
+}
+
+const refuseHashing: HashText = () => Promise.reject(new TypeError('no hash key'))
+
+/** Equal values within one page are hashed once; the memo lives only as long as the page. */
+function memoised(hash: HashText): HashText {
+  const seen = new Map<string, Promise<string>>()
+  return (text) => {
+    let result = seen.get(text)
+    if (!result) {
+      result = hash(text)
+      seen.set(text, result)
+    }
+    return result
+  }
+}
+
+function base64url(bytes: Uint8Array): string {
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
