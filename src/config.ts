@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isIsoDate, isWeekend } from './calendar/working-days.js'
 
 /** Everything Qiao reads from its environment, validated once at start-up. */
 const configSchema = z.object({
@@ -23,7 +24,15 @@ const configSchema = z.object({
     .default('')
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'each origin must look like https://host[:port]'))),
+  QIAO_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
   QIAO_SCHEDULER: z.enum(['on', 'off']).default('on'),
+  // Deadlines count working days: these name the year's public holidays and make-up working
+  // days (调休) from the State Council's notice, as comma-separated ISO dates.
+  QIAO_HOLIDAYS: isoDateList(),
+  QIAO_WORKDAYS: isoDateList().refine(
+    (dates) => dates.every((date) => !isIsoDate(date) || isWeekend(date)),
+    'each make-up working day (调休) must be a Saturday or Sunday',
+  ),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 })
 
@@ -48,6 +57,14 @@ export function loadConfig(source: Record<string, unknown>): Config {
     )
   }
   return parsed.data
+}
+
+function isoDateList() {
+  return z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((d) => d.trim()).filter(Boolean))
+    .pipe(z.array(z.iso.date('each must be a real date, YYYY-MM-DD')))
 }
 
 function emptyToUndefined(value: unknown): unknown {

@@ -55,7 +55,23 @@ function printBootstrap({ org, client, secret }: Bootstrap) {
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, config: Config): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port: config.PORT, hostname: config.HOST }, () => resolve(server))
+    const server = serve(
+      {
+        fetch,
+        port: config.PORT,
+        hostname: config.HOST,
+        // Slow clients may not hold connections open: headers within QIAO_HEADERS_TIMEOUT_SECONDS,
+        // a whole request (streamed uploads included) within 15 minutes, headers of at most 16 KiB.
+        serverOptions: {
+          headersTimeout: config.QIAO_HEADERS_TIMEOUT_SECONDS * 1000,
+          requestTimeout: 15 * 60_000,
+          keepAliveTimeout: 5_000,
+          maxHeaderSize: 16 * 1024,
+          connectionsCheckingInterval: 1_000,
+        },
+      },
+      () => resolve(server),
+    )
     server.once('error', reject)
   })
 }

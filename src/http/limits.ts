@@ -10,6 +10,9 @@ export const SMALL_BODY_BYTES = 1024 * 1024
 /** Streamed uploads (ingest, dry-run checks) are parsed as they arrive, never held whole. */
 export const UPLOAD_BODY_BYTES = 1024 * 1024 * 1024
 
+/** Longer than any URL Qiao's own clients build (ids, filters, a cursor). */
+export const MAX_URL_LENGTH = 8192
+
 const uploadPaths = [/^\/v1\/datasets\/[^/]+\/records$/, /^\/v1\/standards\/[^/]+\/[^/]+\/check$/]
 
 /** A body limit per route: small everywhere, large only on the streamed upload routes. */
@@ -34,6 +37,7 @@ function limitOf(maxSize: number): MiddlewareHandler<AppEnv> {
  */
 export function rejectControlCharacters(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    if (c.req.url.length > MAX_URL_LENGTH) throw new ApiError('uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters`)
     let decoded: string
     try {
       decoded = decodeURIComponent(c.req.url.slice(c.req.url.indexOf('/', 8)))

@@ -204,3 +204,11 @@ describe('values PostgreSQL cannot hold', () => {
     expect((await problem(res)).detail).toContain('SQLSTATE 22')
   })
 })
+
+describe('URL length', () => {
+  it('refuses an over-long URL with 414 problem+json', async () => {
+    const res = await world.app.request(`/v1/orgs?cursor=${'a'.repeat(9000)}`)
+    expect(res.status).toBe(414)
+    expect(await problem(res)).toMatchObject({ code: 'uri_too_long' })
+  })
+})

@@ -94,3 +94,24 @@ describe('the qiao command', () => {
     expect(result.output).toContain('unknown command')
   })
 })
+
+describe('slow and oversized clients', () => {
+  it('answers an oversized header block with 431 and drops a client that never finishes its headers', async () => {
+    const { connect } = await import('node:net')
+    const gateway = await startGateway({ QIAO_DATA_DIR: join(scratch, 'slow'), QIAO_HEADERS_TIMEOUT_SECONDS: '2' })
+    try {
+      const big = await fetch(`${gateway.url}/health`, { headers: { 'x-big': 'a'.repeat(20_000) } })
+      expect(big.status).toBe(431)
+      const { port } = new URL(gateway.url)
+      const closedBy = await new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\n'))
+        let answer = ''
+        socket.on('data', (d) => (answer += d.toString()))
+        socket.on('close', () => resolve(answer))
+      })
+      expect(closedBy).toMatch(/^HTTP\/1\.1 408|^$/)
+    } finally {
+      await gateway.stop()
+    }
+  }, 60_000)
+})
