@@ -8,6 +8,8 @@ import { validationHook } from './http/openapi.js'
 import { apiReferenceCss, renderApiReference } from './http/docs.js'
 import { bodyLimits, corsPolicy, rejectControlCharacters, securityHeaders } from './http/limits.js'
 import { registerAuditRoutes } from './audit/routes.js'
+import { registerCatalogRoutes } from './catalog/routes.js'
+import { registerPolicyRoutes } from './exchange/policy-routes.js'
 import { registerIdentityRoutes } from './identity/routes.js'
 import { registerStandardsRoutes } from './standards/routes.js'
 import { registerSystemRoutes } from './system/routes.js'
@@ -46,6 +48,8 @@ export function createApp(services: ServicesSource): App {
   registerIdentityRoutes(app)
   registerStandardsRoutes(app)
   registerAuditRoutes(app)
+  registerCatalogRoutes(app)
+  registerPolicyRoutes(app)
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)))
   app.get('/docs', (c) => c.html(renderApiReference(openApiDocument(app) as never)))
@@ -84,6 +88,7 @@ const apiTags: Record<string, string> = {
   standards: 'Shared data standards: the registry and dry-run conformance checks',
   catalogue: 'Datasets, their tiers and their records; the DCAT catalogue',
   policy: 'The tier policy matrix',
+  exchange: 'Access requests, grants and the delivery of records',
   audit: 'The tamper-evident audit log: query, export, verify, checkpoints and proofs',
 }
 

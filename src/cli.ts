@@ -5,6 +5,7 @@ import { nodeHasher } from './audit/hasher-node.js'
 import { recordEvent, type ActionContext } from './audit/recorder.js'
 import { allEntries, createCheckpoint, verifyLog } from './audit/service.js'
 import { exportLine } from './audit/verify.js'
+import { ingestFile } from './catalog/ingest-file.js'
 import { createNodeServices } from './node-services.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import type { Db } from './db/db.js'
@@ -28,6 +29,8 @@ const usage = `usage: qiao <command>
   audit verify         recompute the audit chain and Merkle root; exit 1 at the first bad entry
   audit export         write the audit log as NDJSON to stdout (--after SEQ to continue an archive)
   audit checkpoint     sign and store the current tree head
+  ingest <dataset> <file> [--mode partial] [--unknown drop] [--format csv|ndjson|json]
+                       stream a local CSV/NDJSON/JSON file into a dataset (progress on stderr, report on stdout)
   jobs run             run the scheduled jobs that are due now (as the server's timer does)
   openapi [--check]    write openapi/openapi.json from the routes (--check: fail if it is out of date)
   help                 this text
@@ -98,6 +101,13 @@ const commands: Record<string, Command> = {
       } else {
         throw new CliError('usage: qiao audit verify | export [--after SEQ] | checkpoint')
       }
+    })
+  },
+  async ingest(args, config) {
+    await withDb(config, async (db) => {
+      const outcome = await ingestFile(createNodeServices(config, db, { logger: createLogger('warn') }), cliContext(), args)
+      const { rejected, total } = outcome.report
+      if (!outcome.stored) throw new CliError(`${rejected} of ${total} rows are invalid; nothing was stored (--mode partial stores the valid rows)`)
     })
   },
   async jobs(args, config) {

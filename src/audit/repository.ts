@@ -44,6 +44,8 @@ export interface AuditFilter {
   action?: string
   decision?: 'allowed' | 'denied'
   beforeSeq?: number
+  /** Only entries about datasets this organisation provides ("who read my data"). */
+  aboutDatasetsOf?: string
   limit: number
 }
 
@@ -55,8 +57,9 @@ export async function findEntries(q: Queryable, f: AuditFilter): Promise<AuditRo
        AND ($3::text IS NULL OR actor_client_id = $3) AND ($4::text IS NULL OR actor_org_id = $4)
        AND ($5::text IS NULL OR dataset_id = $5) AND ($6::text IS NULL OR action = $6)
        AND ($7::text IS NULL OR decision = $7) AND ($8::bigint IS NULL OR seq < $8)
+       AND ($10::text IS NULL OR dataset_id IN (SELECT id FROM datasets WHERE provider_id = $10))
      ORDER BY seq DESC LIMIT $9`,
-    [f.from ?? null, f.to ?? null, f.actorClientId ?? null, f.actorOrgId ?? null, f.datasetId ?? null, f.action ?? null, f.decision ?? null, f.beforeSeq ?? null, f.limit],
+    [f.from ?? null, f.to ?? null, f.actorClientId ?? null, f.actorOrgId ?? null, f.datasetId ?? null, f.action ?? null, f.decision ?? null, f.beforeSeq ?? null, f.limit, f.aboutDatasetsOf ?? null],
   )
   return rows
 }

@@ -1,15 +1,15 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
-import type { AppEnv } from '../http/env.js'
+import type { AppEnv, Principal } from '../http/env.js'
 import { bearerSecurity, errorResponses } from '../http/openapi.js'
 import { decodeCursor, page, pageQuery } from '../http/pagination.js'
-import { requireAuth, requireRole } from '../identity/middleware.js'
+import { principalOf, requireAuth, requireRole } from '../identity/middleware.js'
 import { exportLine } from './verify.js'
 import type { AuditRow, CheckpointRow } from './repository.js'
 import * as audit from './service.js'
 
-// Department publishers and approvers will see entries about their own datasets once the
-// catalogue exists; until then the log is for auditors and admins.
 const auditors = [requireAuth(), requireRole('auditor', 'admin')]
+// A department's publishers and approvers see the entries about their own datasets, nothing else.
+const auditReaders = [requireAuth(), requireRole('auditor', 'admin', 'publisher', 'approver')]
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 const EntrySchema = z
@@ -40,9 +40,10 @@ const listRoute = createRoute({
   path: '/v1/audit',
   tags: ['audit'],
   summary: 'Query the audit log',
-  description: 'Newest first, filtered by time range, actor, organisation, dataset, action and decision. Auditors and admins.',
+  description:
+    "Newest first, filtered by time range, actor, organisation, dataset, action and decision. Auditors and admins see every entry; a department's publishers and approvers see the entries about its own datasets (who read my data, when and why).",
   security: bearerSecurity,
-  middleware: auditors,
+  middleware: auditReaders,
   request: {
     query: z.object({
       from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'At or after (ISO 8601)' }),
@@ -158,6 +159,10 @@ const consistencyRoute = createRoute({
   },
 })
 
+function seesWholeLog(principal: Principal): boolean {
+  return principal.roles.includes('auditor') || principal.roles.includes('admin')
+}
+
 export function registerAuditRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query')
@@ -171,6 +176,7 @@ export function registerAuditRoutes(app: OpenAPIHono<AppEnv>) {
       action: q.action,
       decision: q.decision,
       beforeSeq: after?.seq,
+      aboutDatasetsOf: seesWholeLog(principalOf(c)) ? undefined : principalOf(c).orgId,
       limit: q.limit + 1,
     })
     return c.json(page(rows, q.limit, renderEntry, (r) => ({ seq: r.seq })), 200)

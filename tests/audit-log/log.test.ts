@@ -9,6 +9,7 @@ import { AuditWriter } from '../../src/audit/writer.js'
 import { createPostgresDb } from '../../src/db/postgres.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
 import { testDriver } from '../support/database.js'
+import { registerDataset } from '../support/catalog.js'
 import { call, createCast, expectStandardSecurity, type Cast } from '../support/identity.js'
 
 let world: TestWorld
@@ -62,7 +63,20 @@ describe('GET /v1/audit', () => {
     expect(byActor.body.items).toEqual([])
   })
 
-  it('is for auditors and admins', async () => {
+  it('shows a department only the entries about its own datasets (who read my data)', async () => {
+    const own = await registerDataset(world, cast.deptA.publisher)
+    const ctxFor = { requestId: 'v', actor: null, sourceIp: null, at: new Date() }
+    await world.services.audit.append(ctxFor, { action: 'test.read', datasetId: own.id })
+    await world.services.audit.append(ctxFor, { action: 'test.read', datasetId: 'ds_of_someone_else' })
+    const res = await call(world, 'GET', '/v1/audit?limit=200', { token: cast.deptA.approver.token })
+    expect(res.status, res.text).toBe(200)
+    const datasets = new Set(res.body.items.map((e: { content: { dataset_id: string | null } }) => e.content.dataset_id))
+    expect([...datasets]).toEqual([own.id])
+    const other = await call(world, 'GET', '/v1/audit?limit=200', { token: cast.deptB.consumer.token })
+    expect(other.status).toBe(403)
+  })
+
+  it('is for auditors and admins, and departments for their own datasets', async () => {
     expect((await call(world, 'GET', '/v1/audit', { token: cast.deptA.consumer.token })).status).toBe(403)
     await expectStandardSecurity(world, cast, { method: 'GET', path: '/v1/audit', role: 'auditor', orgId: cast.admin.orgId })
   })

@@ -40,11 +40,26 @@ export const accessMatrix: Record<string, AccessRule> = {
   'POST /v1/standards': { roles: ['admin'], body: {} },
   'POST /v1/standards/{name}/{version}/check': { roles: ['publisher', 'admin'], path: '/v1/standards/population/1.0.0/check', body: [] },
 
-  'GET /v1/audit': { roles: ['auditor', 'admin'] },
+  'GET /v1/audit': { roles: ['auditor', 'admin', 'publisher', 'approver'] },
   'GET /v1/audit/verify': { roles: ['auditor', 'admin'] },
   'GET /v1/audit/export': { roles: ['auditor', 'admin'] },
   'GET /v1/audit/checkpoints': { roles: 'any' },
   'POST /v1/audit/checkpoints': { roles: ['auditor', 'admin'] },
   'GET /v1/audit/entries/{seq}/proof': { roles: ['auditor', 'admin'], path: '/v1/audit/entries/1/proof' },
   'GET /v1/audit/consistency': { roles: 'any', path: '/v1/audit/consistency?from=1&to=1' },
+
+  'POST /v1/datasets': { roles: ['publisher'], body: {} },
+  'GET /v1/datasets': { roles: 'any', anonymous: 'allowed' },
+  'GET /v1/datasets/{id}': { roles: 'any', anonymous: 'allowed', path: '/v1/datasets/ds_nope' },
+  'PATCH /v1/datasets/{id}': { roles: ['publisher'], path: '/v1/datasets/ds_nope', body: {} },
+  'POST /v1/datasets/{id}/retire': { roles: ['publisher', 'admin'], path: '/v1/datasets/ds_nope/retire' },
+  'PUT /v1/datasets/{id}/tier': { roles: ['admin'], path: '/v1/datasets/ds_nope/tier', body: { tier: 'L4', reason: 'matrix' } },
+  'GET /v1/datasets/{id}/tier': { roles: 'any', path: '/v1/datasets/ds_nope/tier' },
+  'POST /v1/datasets/{id}/records': { roles: ['publisher'], path: '/v1/datasets/ds_nope/records', body: [] },
+  'DELETE /v1/datasets/{id}/records/{key}': { roles: ['publisher'], path: '/v1/datasets/ds_nope/records/k' },
+  'GET /v1/datasets/{id}/ingests': { roles: 'any', path: '/v1/datasets/ds_nope/ingests' },
+  'GET /v1/catalog.jsonld': { roles: 'any', anonymous: 'allowed' },
+
+  'GET /v1/policy/tiers': { roles: ['admin', 'auditor'] },
+  'PUT /v1/policy/tiers': { roles: ['admin'], body: {} },
 }
