@@ -25,6 +25,7 @@ const configSchema = z.object({
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'each origin must look like https://host[:port]'))),
   QIAO_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
+  QIAO_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024 * 1024),
   QIAO_SCHEDULER: z.enum(['on', 'off']).default('on'),
   // Deadlines count working days: these name the year's public holidays and make-up working
   // days (调休) from the State Council's notice, as comma-separated ISO dates.

@@ -7,26 +7,55 @@ import { ApiError } from './errors.js'
 
 /** Ordinary JSON bodies: organisations, requests, decisions, standards. */
 export const SMALL_BODY_BYTES = 1024 * 1024
-/** Streamed uploads (ingest, dry-run checks) are parsed as they arrive, never held whole. */
-export const UPLOAD_BODY_BYTES = 1024 * 1024 * 1024
 
 /** Longer than any URL Qiao's own clients build (ids, filters, a cursor). */
 export const MAX_URL_LENGTH = 8192
 
 const uploadPaths = [/^\/v1\/datasets\/[^/]+\/records$/, /^\/v1\/standards\/[^/]+\/[^/]+\/check$/]
 
-/** A body limit per route: small everywhere, large only on the streamed upload routes. */
+/**
+ * A body limit per route: small everywhere, QIAO_MAX_UPLOAD_BYTES on the streamed upload routes
+ * (ingest, dry-run checks), which parse as the bytes arrive and must never hold a body whole.
+ */
 export function bodyLimits(): MiddlewareHandler<AppEnv> {
   const small = limitOf(SMALL_BODY_BYTES)
-  const upload = limitOf(UPLOAD_BODY_BYTES)
-  return (c, next) => (uploadPaths.some((p) => p.test(c.req.path)) ? upload(c, next) : small(c, next))
+  return (c, next) =>
+    uploadPaths.some((p) => p.test(c.req.path)) ? streamingLimit(c.get('services').config.QIAO_MAX_UPLOAD_BYTES)(c, next) : small(c, next)
 }
+
+/**
+ * Refuses a declared Content-Length over the limit at once; otherwise (chunked uploads) counts
+ * bytes as they stream past and fails the stream — and so the request — once over the limit.
+ * hono/body-limit would buffer a chunked body whole to measure it.
+ */
+function streamingLimit(maxSize: number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const body = c.req.raw.body
+    if (!body) return next()
+    const declared = c.req.header('content-length')
+    if (declared !== undefined && !c.req.header('transfer-encoding') && Number(declared) > maxSize) throw tooLarge(maxSize)
+    let size = 0
+    const counted = body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          size += chunk.byteLength
+          if (size > maxSize) controller.error(tooLarge(maxSize))
+          else controller.enqueue(chunk)
+        },
+      }),
+    )
+    c.req.raw = new Request(c.req.raw, { body: counted, duplex: 'half' } as RequestInit)
+    await next()
+  }
+}
+
+const tooLarge = (maxSize: number) => new ApiError('payload_too_large', `the request body is larger than ${maxSize} bytes`)
 
 function limitOf(maxSize: number): MiddlewareHandler<AppEnv> {
   return bodyLimit({
     maxSize,
     onError: () => {
-      throw new ApiError('payload_too_large', `the request body is larger than ${maxSize} bytes`)
+      throw tooLarge(maxSize)
     },
   })
 }
