@@ -10,6 +10,7 @@ import { bodyLimits, corsPolicy, rejectControlCharacters, securityHeaders } from
 import { registerAuditRoutes } from './audit/routes.js'
 import { registerCatalogRoutes } from './catalog/routes.js'
 import { registerPolicyRoutes } from './exchange/policy-routes.js'
+import { registerExchangeRoutes } from './exchange/routes.js'
 import { registerIdentityRoutes } from './identity/routes.js'
 import { registerStandardsRoutes } from './standards/routes.js'
 import { registerSystemRoutes } from './system/routes.js'
@@ -50,6 +51,7 @@ export function createApp(services: ServicesSource): App {
   registerAuditRoutes(app)
   registerCatalogRoutes(app)
   registerPolicyRoutes(app)
+  registerExchangeRoutes(app)
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)))
   app.get('/docs', (c) => c.html(renderApiReference(openApiDocument(app) as never)))

@@ -62,4 +62,16 @@ export const accessMatrix: Record<string, AccessRule> = {
 
   'GET /v1/policy/tiers': { roles: ['admin', 'auditor'] },
   'PUT /v1/policy/tiers': { roles: ['admin'], body: {} },
+
+  'POST /v1/access-requests': { roles: ['consumer'], body: {} },
+  'GET /v1/access-requests': { roles: ['consumer', 'approver'] },
+  'GET /v1/access-requests/{id}': { roles: ['consumer', 'approver'], path: '/v1/access-requests/req_nope' },
+  'POST /v1/access-requests/{id}/approve': { roles: ['approver'], path: '/v1/access-requests/req_nope/approve', body: {} },
+  'POST /v1/access-requests/{id}/reject': { roles: ['approver'], path: '/v1/access-requests/req_nope/reject', body: { reason: 'matrix' } },
+  'POST /v1/access-requests/{id}/withdraw': { roles: ['consumer'], path: '/v1/access-requests/req_nope/withdraw' },
+  'GET /v1/grants': { roles: 'any' },
+  'DELETE /v1/grants/{id}': { roles: ['approver', 'publisher', 'admin'], path: '/v1/grants/grt_nope' },
+  'GET /v1/datasets/{id}/records': { roles: 'any', anonymous: 'allowed', path: '/v1/datasets/ds_nope/records' },
+  'GET /v1/datasets/{id}/records/{key}': { roles: 'any', anonymous: 'allowed', path: '/v1/datasets/ds_nope/records/k' },
+  'GET /v1/datasets/{id}/aggregate': { roles: 'any', anonymous: 'allowed', path: '/v1/datasets/ds_nope/aggregate?group_by=sex' },
 }

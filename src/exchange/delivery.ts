@@ -1,0 +1,233 @@
+// Delivering records to consumers. Every read goes through decideAccess with the caller's grant
+// for the purpose it states; the records are projected to the granted fields, filtered by the
+// grant's row filter, masked per the grant (or the standard's default masks in a masked mode),
+// counted against the grant's daily quota and audited before the answer leaves.
+
+import type { ActionContext } from '../audit/recorder.js'
+import { chinaDate } from '../calendar/working-days.js'
+import { visibleRow } from '../catalog/service.js'
+import { ApiError } from '../http/errors.js'
+import type { MaskSpec } from '../standards/annotations.js'
+import { decideAccess, type AccessDecision, type GrantFacts } from './decide.js'
+import { createMasker, type FieldMasks } from './masking.js'
+import { loadTierPolicy } from './policy-service.js'
+import { MIN_CELL_SIZE, suppressSmallCells, type SuppressedTable } from './aggregates.js'
+import * as repo from './repository.js'
+import type { GrantRow, RecordRow } from './repository.js'
+import { datasetFacts, datasetFields, subjectOf, type Deps } from './service.js'
+
+export interface ReadRequest {
+  datasetId: string
+  /** The purpose the caller states (X-Purpose); it picks the grant. */
+  purpose: string | undefined
+  /** `?fields=`: narrows the granted fields further. */
+  fields: string[] | undefined
+  /** `?filter=`: the caller's own conditions, on granted fields it receives unmasked. */
+  filters?: repo.Condition[]
+}
+
+export interface RecordsPage {
+  items: Record<string, unknown>[]
+  nextKey: string | null
+  grantId: string | null
+  fields: string[]
+}
+
+/** What a read may see once the decision allowed it. */
+interface ReadScope {
+  decision: AccessDecision
+  grant: GrantRow | undefined
+  fields: string[]
+  conditions: repo.Condition[]
+  masks: FieldMasks
+  keyField: string
+  dimensions: repo.Dimension[]
+}
+
+/** The deps delivery needs, and the audit writer for reads. */
+export type DeliveryDeps = Deps
+
+/**
+ * A page of records in key order. Refusals (403), like reads, are audited before the caller
+ * learns of them; a dataset the caller may not know exists answers 404 as a missing one does.
+ */
+export async function readRecords(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, page: { afterKey?: string; limit: number }): Promise<RecordsPage> {
+  const scope = await readScope(deps, ctx, read)
+  const rows = await repo.pageRecords(deps.db, read.datasetId, scope.conditions, { afterKey: page.afterKey, limit: page.limit + 1 })
+  const pageRows = rows.slice(0, page.limit)
+  const items = await deliver(deps, ctx, read, scope, pageRows)
+  return {
+    items,
+    nextKey: rows.length > page.limit ? (pageRows.at(-1)?.key ?? null) : null,
+    grantId: scope.grant?.id ?? null,
+    fields: scope.fields,
+  }
+}
+
+/** One record by key; 404 when it is missing, deleted or outside the grant's row filter. */
+export async function readRecord(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, key: string): Promise<Record<string, unknown>> {
+  const scope = await readScope(deps, ctx, read)
+  const row = await repo.findRecord(deps.db, read.datasetId, key, scope.conditions)
+  const items = await deliver(deps, ctx, read, scope, row ? [row] : [])
+  const item = items[0]
+  if (!item) throw new ApiError('not_found', `record ${key} not found in ${read.datasetId}`)
+  return item
+}
+
+async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, kind: 'records' | 'aggregate' = 'records'): Promise<ReadScope> {
+  const principal = ctx.actor ?? undefined
+  const dataset = await visibleRow(deps, principal, read.datasetId)
+  const facts = await datasetFacts(deps.db, dataset)
+  const matrix = (await loadTierPolicy(deps.db)).matrix
+  const subject = principal ? await subjectOf(deps.db, principal) : undefined
+  const refuse = async (decision: { reason: string; detail: string }, grant?: GrantRow): Promise<never> => {
+    await deps.audit.append(ctx, {
+      action: 'dataset.read',
+      datasetId: dataset.id,
+      grantId: grant?.id,
+      purpose: read.purpose,
+      fields: read.fields,
+      rowCount: 0,
+      decision: 'denied',
+      reason: decision.reason,
+    })
+    throw new ApiError('forbidden', decision.detail, { reason: decision.reason })
+  }
+
+  // The grant for the stated purpose: the newest active one, else the newest at all (so a revoked
+  // or expired grant is refused with its own reason).
+  const held = principal && principal.orgId !== dataset.provider_id ? await repo.grantsHeld(deps.db, principal.orgId, dataset.id) : []
+  const forPurpose = held.filter((g) => read.purpose !== undefined && g.purpose === read.purpose)
+  const grant = forPurpose.find((g) => g.status === 'active' && (g.expires_at === null || g.expires_at.getTime() > ctx.at.getTime())) ?? forPurpose[0]
+
+  const decision = decideAccess(subject, facts, matrix, grant ? grantFacts(grant) : undefined, ctx.at)
+  if (decision.decision === 'deny') {
+    if (decision.reason === 'no_grant' && held.length > 0) {
+      return refuse({ reason: 'wrong_purpose', detail: read.purpose === undefined ? 'state the purpose of this read in the X-Purpose header: it must match a grant' : `no grant of ${dataset.id} to the caller's organisation is for the purpose stated in X-Purpose` }, held[0])
+    }
+    return refuse(decision, grant)
+  }
+  if (decision.aggregateOnly && kind === 'records') return refuse({ reason: 'tier_forbidden', detail: `the policy gives the caller aggregates of ${dataset.id} only: use GET /v1/datasets/${dataset.id}/aggregate` }, grant)
+  // Everyone but the owner and the anonymous public states why it reads.
+  if (subject && decision.reason !== 'owner' && read.purpose === undefined) {
+    return refuse({ reason: 'no_grant', detail: 'state the purpose of this read in the X-Purpose header' })
+  }
+
+  const standardFields = await datasetFields(deps, dataset)
+  const usable = decision.reason === 'grant_active' && grant ? grant.fields : [...standardFields.keys()]
+  let fields = usable
+  if (read.fields !== undefined) {
+    const outside = read.fields.filter((f) => !usable.includes(f))
+    if (outside.length > 0) return refuse({ reason: 'tier_forbidden', detail: `fields outside what the caller may read: ${outside.join(', ')}` }, grant)
+    fields = usable.filter((f) => read.fields!.includes(f))
+  }
+  const masks: Record<string, MaskSpec> = {}
+  const active = decision.reason === 'grant_active' ? grant : undefined
+  const maskOf = (field: string) => active?.masks[field] ?? (decision.masked ? standardFields.get(field)?.mask : undefined)
+  for (const field of fields) {
+    const mask = maskOf(field)
+    if (mask) masks[field] = mask
+  }
+  const filters = read.filters ?? []
+  const unreadable = filters.filter((f) => !usable.includes(f.field)).map((f) => f.field)
+  if (unreadable.length > 0) return refuse({ reason: 'tier_forbidden', detail: `filters on fields outside what the caller may read: ${unreadable.join(', ')}` }, grant)
+  // Filtering on a masked field would let a caller probe its raw values one guess at a time.
+  const masked = filters.filter((f) => maskOf(f.field) !== undefined).map((f) => f.field)
+  if (masked.length > 0) {
+    throw new ApiError('validation_failed', `the caller receives these fields masked and may not filter on them: ${masked.join(', ')}`, {
+      errors: masked.map((f) => ({ path: 'query.filter', message: `${f} is masked for the caller`, code: 'masked_field' })),
+    })
+  }
+  if (kind === 'aggregate') {
+    const notDimensions = fields.filter((f) => standardFields.get(f)?.aggregatable === undefined)
+    if (notDimensions.length > 0) {
+      throw new ApiError('validation_failed', `not aggregatable dimensions of ${dataset.id}: ${notDimensions.join(', ')}`, {
+        errors: notDimensions.map((f) => ({ path: 'query.group_by', message: `${f} is not aggregatable`, code: 'not_aggregatable' })),
+      })
+    }
+  }
+  const dimensions = fields.map((field) => ({ field, kind: standardFields.get(field)?.aggregatable ?? 'value' }))
+  return { decision, grant: active, fields, conditions: [...(active?.row_filter ?? []), ...filters], masks, keyField: dataset.key_field, dimensions }
+}
+
+/** Projects and masks the rows, takes them from the quota, and audits the read: then they may go. */
+async function deliver(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, scope: ReadScope, rows: readonly RecordRow[]): Promise<Record<string, unknown>[]> {
+  const grant = scope.grant
+  // Each request costs at least one, so that empty pages are not free.
+  await chargeQuota(deps, ctx, read, scope, Math.max(1, rows.length))
+  const projected = rows.map((row) => project(row.data, scope.fields))
+  const masker = await createMasker(scope.masks, grant?.hash_key)
+  const items = await masker.maskAll(projected)
+  await deps.audit.append(ctx, {
+    action: 'dataset.read',
+    datasetId: read.datasetId,
+    grantId: grant?.id,
+    purpose: read.purpose,
+    fields: scope.fields,
+    rowCount: items.length,
+    decision: 'allowed',
+    reason: scope.decision.reason,
+  })
+  return items
+}
+
+export interface AggregateAnswer {
+  dimensions: repo.Dimension[]
+  k: number
+  table: SuppressedTable
+}
+
+/**
+ * Counts grouped by aggregatable dimensions the caller may use (those of its grant, or all for
+ * direct access), with small cells suppressed. Audited like a read; costs one against the quota.
+ */
+export async function aggregateRecords(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest & { fields: string[] }): Promise<AggregateAnswer> {
+  const scope = await readScope(deps, ctx, read, 'aggregate')
+  const cells = await repo.countGroups(deps.db, read.datasetId, scope.conditions, scope.dimensions, chinaDate(ctx.at))
+  const table = suppressSmallCells(cells, MIN_CELL_SIZE)
+  await chargeQuota(deps, ctx, read, scope, 1)
+  await deps.audit.append(ctx, {
+    action: 'dataset.read',
+    datasetId: read.datasetId,
+    grantId: scope.grant?.id,
+    purpose: read.purpose,
+    fields: scope.fields,
+    rowCount: table.cells.length,
+    decision: 'allowed',
+    reason: scope.decision.reason,
+    details: { aggregate: true, k: MIN_CELL_SIZE, suppressed_cells: table.suppressedCells },
+  })
+  return { dimensions: scope.dimensions, k: MIN_CELL_SIZE, table }
+}
+
+function project(data: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const out: [string, unknown][] = []
+  for (const field of fields) if (Object.hasOwn(data, field)) out.push([field, data[field]])
+  return Object.fromEntries(out)
+}
+
+/** Takes `cost` from the grant's quota for today (China); a refusal is audited and answers 429. */
+async function chargeQuota(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, scope: ReadScope, cost: number): Promise<void> {
+  const grant = scope.grant
+  if (!grant || grant.daily_quota === null) return
+  const used = await repo.consumeQuota(deps.db, grant.id, chinaDate(ctx.at), cost, grant.daily_quota)
+  if (used !== undefined) return
+  await deps.audit.append(ctx, {
+    action: 'dataset.read',
+    datasetId: read.datasetId,
+    grantId: grant.id,
+    purpose: read.purpose,
+    fields: scope.fields,
+    rowCount: 0,
+    decision: 'denied',
+    reason: 'quota_exceeded',
+  })
+  throw new ApiError('rate_limited', `grant ${grant.id}'s daily quota of ${grant.daily_quota} records is used up for ${chinaDate(ctx.at)} (China time)`, {
+    reason: 'quota_exceeded',
+  })
+}
+
+function grantFacts(grant: GrantRow): GrantFacts {
+  return { id: grant.id, datasetId: grant.dataset_id, consumerOrgId: grant.consumer_org_id, status: grant.status, expiresAt: grant.expires_at }
+}
+

@@ -1,0 +1,370 @@
+// SQL of the exchange: access requests, grants, each grant's daily usage, and the record reads
+// delivery makes. Plain parameterised SQL; field names reach SQL only as parameters.
+
+import type { Queryable } from '../db/db.js'
+import type { MaskSpec } from '../standards/annotations.js'
+import type { AccessMode } from './policy.js'
+
+export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'expired'
+
+export interface AccessRequestRow {
+  id: string
+  dataset_id: string
+  provider_id: string
+  consumer_org_id: string
+  requested_by: string | null
+  purpose: string
+  legal_basis: string
+  fields: string[]
+  duration_days: number
+  mode: AccessMode
+  status: RequestStatus
+  deadline: Date
+  expires_at: Date
+  created_at: Date
+  decided_at: Date | null
+  decided_by: string | null
+  reason: string | null
+  grant_id: string | null
+}
+
+/** One condition of a row filter: the record's field equals a value, is one of values, or starts with a prefix. */
+export type RowCondition =
+  | { field: string; op: 'eq'; value: string }
+  | { field: string; op: 'in'; values: string[] }
+  | { field: string; op: 'prefix'; value: string }
+
+/** A caller's own filter may also bound a field: compared as text in code-point order (dates, codes). */
+export type RangeCondition = { field: string; op: 'gt' | 'gte' | 'lt' | 'lte'; value: string }
+export type Condition = RowCondition | RangeCondition
+
+const RANGE_SQL: Record<RangeCondition['op'], string> = { gt: '>', gte: '>=', lt: '<', lte: '<=' }
+
+export interface GrantRow {
+  id: string
+  dataset_id: string
+  provider_id: string
+  consumer_org_id: string
+  request_id: string
+  purpose: string
+  mode: AccessMode
+  fields: string[]
+  masks: Record<string, MaskSpec>
+  row_filter: RowCondition[]
+  daily_quota: number | null
+  expires_at: Date | null
+  status: 'active' | 'revoked'
+  hash_key: Uint8Array
+  created_at: Date
+  created_by: string | null
+  revoked_at: Date | null
+  revoked_by: string | null
+  revoke_reason: string | null
+}
+
+const requestColumns = `id, dataset_id, provider_id, consumer_org_id, requested_by, purpose, legal_basis, fields, duration_days,
+  mode, status, deadline, expires_at, created_at, decided_at, decided_by, reason, grant_id`
+
+const grantColumns = `id, dataset_id, provider_id, consumer_org_id, request_id, purpose, mode, fields, masks, row_filter,
+  daily_quota, expires_at, status, hash_key, created_at, created_by, revoked_at, revoked_by, revoke_reason`
+
+export async function insertRequest(q: Queryable, row: AccessRequestRow): Promise<void> {
+  await q.query(
+    `INSERT INTO access_requests (${requestColumns})
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+    [
+      row.id,
+      row.dataset_id,
+      row.provider_id,
+      row.consumer_org_id,
+      row.requested_by,
+      row.purpose,
+      row.legal_basis,
+      row.fields,
+      row.duration_days,
+      row.mode,
+      row.status,
+      row.deadline,
+      row.expires_at,
+      row.created_at,
+      row.decided_at,
+      row.decided_by,
+      row.reason,
+      row.grant_id,
+    ],
+  )
+}
+
+/** Pending requests nobody decided in time become expired; run before reading or deciding them. */
+export async function expireOverdue(q: Queryable, now: Date): Promise<void> {
+  await q.query(`UPDATE access_requests SET status = 'expired' WHERE status = 'pending' AND expires_at <= $1`, [now])
+}
+
+export async function lockRequest(q: Queryable, id: string): Promise<AccessRequestRow | undefined> {
+  const { rows } = await q.query<AccessRequestRow>(`SELECT ${requestColumns} FROM access_requests WHERE id = $1 FOR UPDATE`, [id])
+  return rows[0]
+}
+
+export async function findRequest(q: Queryable, id: string): Promise<AccessRequestRow | undefined> {
+  const { rows } = await q.query<AccessRequestRow>(`SELECT ${requestColumns} FROM access_requests WHERE id = $1`, [id])
+  return rows[0]
+}
+
+export async function decideRequest(
+  q: Queryable,
+  id: string,
+  decision: { status: RequestStatus; at: Date; by: string | null; reason: string | null; grantId: string | null },
+): Promise<void> {
+  await q.query(`UPDATE access_requests SET status = $2, decided_at = $3, decided_by = $4, reason = $5, grant_id = $6 WHERE id = $1`, [
+    id,
+    decision.status,
+    decision.at,
+    decision.by,
+    decision.reason,
+    decision.grantId,
+  ])
+}
+
+export interface RequestFilter {
+  /** outgoing: requests the organisation made; incoming: requests for its datasets. */
+  box: 'outgoing' | 'incoming'
+  orgId: string
+  status?: RequestStatus
+  after?: { createdAt: Date; id: string }
+  limit: number
+}
+
+export async function listRequests(q: Queryable, filter: RequestFilter): Promise<AccessRequestRow[]> {
+  const column = filter.box === 'outgoing' ? 'consumer_org_id' : 'provider_id'
+  const { rows } = await q.query<AccessRequestRow>(
+    `SELECT ${requestColumns} FROM access_requests
+     WHERE ${column} = $1 AND ($2::text IS NULL OR status = $2)
+       AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::text))
+     ORDER BY created_at DESC, id DESC LIMIT $5`,
+    [filter.orgId, filter.status ?? null, filter.after?.createdAt ?? null, filter.after?.id ?? null, filter.limit],
+  )
+  return rows
+}
+
+export async function insertGrant(q: Queryable, row: GrantRow): Promise<void> {
+  await q.query(
+    `INSERT INTO grants (${grantColumns})
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+    [
+      row.id,
+      row.dataset_id,
+      row.provider_id,
+      row.consumer_org_id,
+      row.request_id,
+      row.purpose,
+      row.mode,
+      row.fields,
+      JSON.stringify(row.masks),
+      JSON.stringify(row.row_filter),
+      row.daily_quota,
+      row.expires_at,
+      row.status,
+      row.hash_key,
+      row.created_at,
+      row.created_by,
+      row.revoked_at,
+      row.revoked_by,
+      row.revoke_reason,
+    ],
+  )
+}
+
+export async function findGrant(q: Queryable, id: string): Promise<GrantRow | undefined> {
+  const { rows } = await q.query<GrantRow>(`SELECT ${grantColumns} FROM grants WHERE id = $1`, [id])
+  return rows[0]
+}
+
+export async function lockGrant(q: Queryable, id: string): Promise<GrantRow | undefined> {
+  const { rows } = await q.query<GrantRow>(`SELECT ${grantColumns} FROM grants WHERE id = $1 FOR UPDATE`, [id])
+  return rows[0]
+}
+
+export async function revokeGrant(q: Queryable, id: string, change: { at: Date; by: string | null; reason: string | null }): Promise<void> {
+  await q.query(`UPDATE grants SET status = 'revoked', revoked_at = $2, revoked_by = $3, revoke_reason = $4 WHERE id = $1`, [
+    id,
+    change.at,
+    change.by,
+    change.reason,
+  ])
+}
+
+/** The grants an organisation holds for a dataset, newest first (revoked ones too: decisions say why). */
+export async function grantsHeld(q: Queryable, consumerOrgId: string, datasetId: string): Promise<GrantRow[]> {
+  const { rows } = await q.query<GrantRow>(
+    `SELECT ${grantColumns} FROM grants WHERE consumer_org_id = $1 AND dataset_id = $2 ORDER BY created_at DESC, id DESC LIMIT 100`,
+    [consumerOrgId, datasetId],
+  )
+  return rows
+}
+
+export interface GrantFilter {
+  /** null: every grant (the platform). */
+  orgId: string | null
+  /** consumer: grants the organisation holds; owner: grants on its datasets; both when undefined. */
+  side?: 'consumer' | 'owner'
+  datasetId?: string
+  status?: GrantRow['status']
+  after?: { createdAt: Date; id: string }
+  limit: number
+}
+
+export async function listGrants(q: Queryable, filter: GrantFilter): Promise<GrantRow[]> {
+  const { rows } = await q.query<GrantRow>(
+    `SELECT ${grantColumns} FROM grants
+     WHERE ($1::text IS NULL
+            OR ($2::text IS DISTINCT FROM 'owner' AND consumer_org_id = $1)
+            OR ($2::text IS DISTINCT FROM 'consumer' AND provider_id = $1))
+       AND ($3::text IS NULL OR dataset_id = $3) AND ($4::text IS NULL OR status = $4)
+       AND ($5::timestamptz IS NULL OR (created_at, id) < ($5::timestamptz, $6::text))
+     ORDER BY created_at DESC, id DESC LIMIT $7`,
+    [filter.orgId, filter.side ?? null, filter.datasetId ?? null, filter.status ?? null, filter.after?.createdAt ?? null, filter.after?.id ?? null, filter.limit],
+  )
+  return rows
+}
+
+/**
+ * Takes `n` from the grant's quota for `day` in one statement: the row is created or bumped only
+ * while the total stays within the quota; no row back means refused. The row lock taken by the
+ * upsert serialises concurrent readers of one grant, on every gateway process alike.
+ */
+export async function consumeQuota(q: Queryable, grantId: string, day: string, n: number, quota: number): Promise<number | undefined> {
+  const { rows } = await q.query<{ used: number }>(
+    `INSERT INTO grant_usage AS u (grant_id, day, used) SELECT $1::text, $2::date, $3::integer WHERE $3::integer <= $4::integer
+     ON CONFLICT (grant_id, day) DO UPDATE SET used = u.used + excluded.used WHERE u.used + excluded.used <= $4::integer
+     RETURNING used`,
+    [grantId, day, n, quota],
+  )
+  return rows[0]?.used
+}
+
+export async function usageOn(q: Queryable, grantId: string, day: string): Promise<number> {
+  const { rows } = await q.query<{ used: number }>(`SELECT used FROM grant_usage WHERE grant_id = $1 AND day = $2::date`, [grantId, day])
+  return rows[0]?.used ?? 0
+}
+
+export async function orgOf(q: Queryable, orgId: string): Promise<{ kind: 'department' | 'social_org' | 'platform'; region_code: string | null } | undefined> {
+  const { rows } = await q.query<{ kind: 'department' | 'social_org' | 'platform'; region_code: string | null }>(
+    'SELECT kind, region_code FROM organisations WHERE id = $1',
+    [orgId],
+  )
+  return rows[0]
+}
+
+// ---- records ---------------------------------------------------------------------------------
+
+export interface RecordRow {
+  key: string
+  version: number
+  data: Record<string, unknown>
+}
+
+/**
+ * The row filter as SQL over `data`, numbered from $`first`: each condition's field and value(s)
+ * are parameters. Conditions are ANDed; a record without the field never matches.
+ */
+function rowFilterSql(conditions: readonly Condition[], first: number): { sql: string; params: unknown[] } {
+  const parts: string[] = []
+  const params: unknown[] = []
+  let n = first
+  for (const condition of conditions) {
+    const field = `$${n++}`
+    params.push(condition.field)
+    switch (condition.op) {
+      case 'eq':
+        parts.push(`(r.data ->> ${field}::text) = $${n++}::text`)
+        params.push(condition.value)
+        break
+      case 'in':
+        parts.push(`(r.data ->> ${field}::text) = ANY($${n++}::text[])`)
+        params.push(condition.values)
+        break
+      case 'prefix':
+        parts.push(`left(r.data ->> ${field}::text, length($${n}::text)) = $${n++}::text`)
+        params.push(condition.value)
+        break
+      default:
+        parts.push(`(r.data ->> ${field}::text) COLLATE "C" ${RANGE_SQL[condition.op]} $${n++}::text`)
+        params.push(condition.value)
+    }
+  }
+  return { sql: parts.length === 0 ? 'true' : parts.join(' AND '), params }
+}
+
+/** A page of live records in key order, after `afterKey`, matching every condition. */
+export async function pageRecords(
+  q: Queryable,
+  datasetId: string,
+  conditions: readonly Condition[],
+  page: { afterKey?: string; limit: number },
+): Promise<RecordRow[]> {
+  const filter = rowFilterSql(conditions, 4)
+  const { rows } = await q.query<RecordRow>(
+    `SELECT r.key, r.version, r.data FROM records r
+     WHERE r.dataset_id = $1 AND r.deleted_at IS NULL AND ($2::text IS NULL OR r.key > $2::text) AND ${filter.sql}
+     ORDER BY r.key LIMIT $3`,
+    [datasetId, page.afterKey ?? null, page.limit, ...filter.params],
+  )
+  return rows
+}
+
+export async function findRecord(q: Queryable, datasetId: string, key: string, conditions: readonly Condition[]): Promise<RecordRow | undefined> {
+  const filter = rowFilterSql(conditions, 3)
+  const { rows } = await q.query<RecordRow>(
+    `SELECT r.key, r.version, r.data FROM records r
+     WHERE r.dataset_id = $1 AND r.key = $2 AND r.deleted_at IS NULL AND ${filter.sql}`,
+    [datasetId, key, ...filter.params],
+  )
+  return rows[0]
+}
+
+export interface Dimension {
+  field: string
+  kind: 'value' | 'region-prefix' | 'age-band' | 'month'
+}
+
+/**
+ * Counts of live records matching the row filter, grouped by the dimensions. Each dimension's
+ * bucket is computed in SQL: the value; the prefecture of a GB/T 2260 code (first four digits,
+ * zero-filled); the ten-year age band at `today` (its lower bound); the calendar month (YYYY-MM).
+ */
+export async function countGroups(
+  q: Queryable,
+  datasetId: string,
+  conditions: readonly Condition[],
+  dimensions: readonly Dimension[],
+  today: string,
+): Promise<{ values: (string | null)[]; count: number }[]> {
+  const params: unknown[] = [datasetId, today]
+  const bucket = (dimension: Dimension): string => {
+    params.push(dimension.field)
+    const value = `(r.data ->> $${params.length}::text)`
+    switch (dimension.kind) {
+      case 'value':
+        return value
+      case 'region-prefix':
+        return `CASE WHEN ${value} ~ '^[0-9]{6}$' THEN left(${value}, 4) || '00' END`
+      case 'age-band':
+        return `CASE WHEN ${value} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+                THEN ((floor(date_part('year', age($2::date, (${value})::date)) / 10) * 10)::integer)::text END`
+      case 'month':
+        return `CASE WHEN ${value} ~ '^[0-9]{4}-[0-9]{2}' THEN left(${value}, 7) END`
+    }
+  }
+  const columns = dimensions.map((d, i) => `${bucket(d)} AS d${i}`)
+  const filter = rowFilterSql(conditions, params.length + 1)
+  params.push(...filter.params)
+  const names = dimensions.map((_, i) => `d${i}`)
+  const { rows } = await q.query<Record<string, string | number | null>>(
+    `SELECT ${[...names, 'count(*) AS n'].join(', ')} FROM (
+       SELECT ${columns.length > 0 ? columns.join(', ') : '1 AS d'} FROM records r
+       WHERE r.dataset_id = $1 AND $2::date IS NOT NULL AND r.deleted_at IS NULL AND ${filter.sql}
+     ) s ${names.length > 0 ? `GROUP BY ${names.join(', ')} ORDER BY ${names.join(', ')}` : ''}`,
+    params,
+  )
+  return rows.map((row) => ({ values: names.map((n) => (row[n] === null || row[n] === undefined ? null : String(row[n]))), count: Number(row.n) }))
+}

@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestWorld, type TestWorld } from '../support/app.js'
+import { call, createCast, expectStandardSecurity, type Cast } from '../support/identity.js'
+import { citizenId } from '../support/catalog.js'
+import { exchangeDatasets, fileRequest, grantFor, read, refreshTokens, requestBody, type ExchangeWorld } from '../support/exchange.js'
+
+let world: TestWorld
+let cast: Cast
+let data: ExchangeWorld
+const PURPOSE = 'subsidy-eligibility'
+
+beforeAll(async () => {
+  world = await createTestWorld()
+  cast = await createCast(world)
+  data = await exchangeDatasets(world, cast, 10)
+})
+afterAll(() => world.close())
+
+const records = (id: string) => `/v1/datasets/${id}/records`
+
+async function auditOf(requestId: string | null) {
+  const { rows } = await world.services.db.query<{ decision: string; content: Record<string, unknown> }>(
+    `SELECT decision, content FROM audit_log WHERE action = 'dataset.read' AND content ->> 'request_id' = $1`,
+    [requestId],
+  )
+  return rows
+}
+
+describe('direct and open reads', () => {
+  it('serves openly published L1 data to anonymous callers', async () => {
+    const res = await read(world, undefined, records(data.points))
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.items.map((r: { point_id: string }) => r.point_id)).toEqual(['SP0001', 'SP0002', 'SP0003'])
+    const one = await read(world, undefined, `${records(data.points)}/SP0002`)
+    expect(one.body, one.text).toMatchObject({ point_id: 'SP0002', point_name: '服务点2' })
+    const hidden = await read(world, undefined, records(data.population))
+    expect(hidden.status, hidden.text).toBe(404)
+  })
+
+  it('serves direct data to a department that states a purpose', async () => {
+    const noPurpose = await read(world, cast.deptB.consumer, records(data.points))
+    expect(noPurpose.status, noPurpose.text).toBe(403)
+    const res = await read(world, cast.deptB.consumer, `${records(data.points)}?fields=point_id`, PURPOSE)
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.items[0]).toEqual({ point_id: 'SP0001' })
+  })
+
+  it('lets the owner read its own records raw', async () => {
+    const res = await read(world, cast.deptA.consumer, records(data.population))
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.items[0].citizen_id).toMatch(/^\d{17}[\dX]$/)
+  })
+})
+
+describe('reads under a grant', () => {
+  it('refuses a caller without a grant, and one stating another purpose', async () => {
+    const none = await read(world, cast.deptB.consumer, records(data.population), PURPOSE)
+    expect(none.status, none.text).toBe(403)
+    expect(none.body.reason).toBe('no_grant')
+    await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose: 'wrong-purpose-test', fields: ['status'] })
+    const wrong = await read(world, cast.deptB.consumer, records(data.population), 'marketing')
+    expect(wrong.status, wrong.text).toBe(403)
+    expect(wrong.body.reason).toBe('wrong_purpose')
+    const audit = await auditOf(wrong.headers.get('x-request-id'))
+    expect(audit).toEqual([expect.objectContaining({ decision: 'denied' })])
+    expect(audit[0]!.content).toMatchObject({ reason: 'wrong_purpose', purpose: 'marketing' })
+  })
+
+  it('delivers an approved masked grant: default masks, narrowed fields, audited', async () => {
+    const purpose = '低保资格核验'
+    const grantId = await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose }, { fields: ['citizen_id', 'name', 'birth_date', 'status'] })
+    const res = await read(world, cast.deptB.consumer, `${records(data.population)}?limit=3`, purpose)
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.items).toHaveLength(3)
+    for (const item of res.body.items) {
+      expect(Object.keys(item).sort()).toEqual(['birth_date', 'citizen_id', 'name', 'status'])
+      expect(item.citizen_id).toMatch(/^\d{6}\*{8}[\dX*]{4}$/)
+      expect(item.name).toMatch(/^测\*+$/)
+      expect(item.birth_date).toMatch(/^\d{4}$/)
+    }
+    const audit = await auditOf(res.headers.get('x-request-id'))
+    expect(audit[0]!.content).toMatchObject({ grant_id: grantId, purpose, fields: ['citizen_id', 'name', 'birth_date', 'status'], row_count: 3, decision: 'allowed' })
+
+    const narrower = await read(world, cast.deptB.consumer, `${records(data.population)}?fields=status`, purpose)
+    expect(Object.keys(narrower.body.items[0]), narrower.text).toEqual(['status'])
+    const outside = await read(world, cast.deptB.consumer, `${records(data.population)}?fields=mobile`, purpose)
+    expect(outside.status, outside.text).toBe(403)
+  })
+
+  it('applies the grant’s own masks and row filter, to pages and single records', async () => {
+    const purpose = 'city-only'
+    await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose }, {
+      fields: ['citizen_id', 'household_region_code', 'status'],
+      masks: { citizen_id: { type: 'hash' }, household_region_code: { type: 'region-prefix-n', n: 4 } },
+      row_filter: [{ field: 'household_region_code', op: 'prefix', value: '3301' }],
+    })
+    const res = await read(world, cast.deptB.consumer, records(data.population), purpose)
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.items).toHaveLength(5)
+    for (const item of res.body.items) {
+      expect(item.household_region_code).toBe('330100')
+      expect(item.citizen_id).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    }
+    const inside = await read(world, cast.deptB.consumer, `${records(data.population)}/${citizenId(2)}`, purpose)
+    expect(inside.status, inside.text).toBe(200)
+    const outside = await read(world, cast.deptB.consumer, `${records(data.population)}/${citizenId(1)}`, purpose)
+    expect(outside.status, outside.text).toBe(404)
+  })
+
+  it('paginates with an opaque cursor and answers 304 to a matching If-None-Match', async () => {
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const res = await read(world, cast.deptA.consumer, `${records(data.population)}?limit=3${cursor ? `&cursor=${cursor}` : ''}`)
+      expect(res.status, res.text).toBe(200)
+      seen.push(...res.body.items.map((r: { citizen_id: string }) => r.citizen_id))
+      cursor = res.body.next_cursor
+    } while (cursor)
+    expect(seen).toHaveLength(10)
+    expect(new Set(seen).size).toBe(10)
+    expect([...seen].sort()).toEqual(seen)
+
+    const first = await read(world, cast.deptA.consumer, records(data.population))
+    const etag = first.headers.get('etag')!
+    expect(etag).toMatch(/^"[0-9a-f]+"$/)
+    const again = await read(world, cast.deptA.consumer, records(data.population), undefined, { 'if-none-match': etag })
+    expect(again.status).toBe(304)
+    const bad = await read(world, cast.deptA.consumer, `${records(data.population)}?cursor=bm9wZQ`)
+    expect(bad.status, bad.text).toBe(400)
+  })
+
+  it('stops at once when the grant is revoked', async () => {
+    const purpose = 'revocation-test'
+    const grantId = await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose, fields: ['status'] })
+    expect((await read(world, cast.deptB.consumer, records(data.population), purpose)).status).toBe(200)
+    const revoked = await call(world, 'DELETE', `/v1/grants/${grantId}`, { token: cast.deptA.approver.token })
+    expect(revoked.status, revoked.text).toBe(200)
+    const after = await read(world, cast.deptB.consumer, records(data.population), purpose)
+    expect(after.status, after.text).toBe(403)
+    expect(after.body.reason).toBe('grant_revoked')
+  })
+
+  it('refuses a caller whose grant gives aggregates only', async () => {
+    const filed = await fileRequest(world, cast.social.consumer, requestBody(data.population, { fields: ['sex'], purpose: 'stats' }))
+    await call(world, 'POST', `/v1/access-requests/${filed.id}/approve`, { token: cast.deptA.approver.token, body: {} })
+    const res = await read(world, cast.social.consumer, records(data.population), 'stats')
+    expect(res.status, res.text).toBe(403)
+  })
+
+  it('holds a daily quota exactly, also across concurrent reads', async () => {
+    const purpose = 'quota-test'
+    await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose, fields: ['status'] }, { daily_quota: 5 })
+    const page = await read(world, cast.deptB.consumer, `${records(data.population)}?limit=2`, purpose)
+    expect(page.status, page.text).toBe(200)
+    const results = await Promise.all(Array.from({ length: 6 }, () => read(world, cast.deptB.consumer, `${records(data.population)}?limit=1`, purpose)))
+    expect(results.filter((r) => r.status === 200)).toHaveLength(3)
+    const refused = results.filter((r) => r.status === 429)
+    expect(refused).toHaveLength(3)
+    expect(refused[0]!.body.reason).toBe('quota_exceeded')
+  })
+})
+
+describe('caller filters', () => {
+  it('filters by equality and ranges on granted unmasked fields, and refuses masked or ungranted ones', async () => {
+    const purpose = 'filter-test'
+    await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose, fields: ['citizen_id', 'household_region_code', 'status'] })
+    const res = await read(world, cast.deptB.consumer, `${records(data.population)}?filter=household_region_code:eq:330106,status:eq:normal`, purpose)
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.items).toHaveLength(5)
+    for (const item of res.body.items) expect(item.household_region_code).toBe('330106')
+    const range = await read(world, cast.deptB.consumer, `${records(data.population)}?filter=household_region_code:gte:320000`, purpose)
+    expect(range.body.items, range.text).toHaveLength(5)
+    const masked = await read(world, cast.deptB.consumer, `${records(data.population)}?filter=citizen_id:prefix:1101`, purpose)
+    expect(masked.status, masked.text).toBe(400)
+    const ungranted = await read(world, cast.deptB.consumer, `${records(data.population)}?filter=mobile:eq:1`, purpose)
+    expect(ungranted.status, ungranted.text).toBe(403)
+    const malformed = await read(world, cast.deptB.consumer, `${records(data.population)}?filter=status:like:x`, purpose)
+    expect(malformed.status, malformed.text).toBe(400)
+    const owner = await read(world, cast.deptA.consumer, `${records(data.population)}/${citizenId(2)}?filter=status:eq:moved_out`)
+    expect(owner.status, owner.text).toBe(404)
+  })
+})
+
+describe('security', () => {
+  it('passes the standard security cases for a bad token (anonymous reads are allowed)', async () => {
+    const res = await call(world, 'GET', records(data.points), { token: 'not.a.jwt' })
+    expect(res.status, res.text).toBe(401)
+    await expectStandardSecurity(world, cast, { method: 'GET', path: '/v1/grants', role: 'consumer', orgId: cast.deptB.orgId, anyRole: true })
+  })
+})
+
+describe('time', () => {
+  it('refuses an expired grant, and gives a quota back on the next China day', async () => {
+    const purpose = 'expiry-test'
+    const hour = new Date(world.clock.now().getTime() + 3_600_000).toISOString()
+    await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose, fields: ['status'] }, { expires_at: hour })
+    const quotaPurpose = 'quota-day-test'
+    await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose: quotaPurpose, fields: ['status'] }, { daily_quota: 1 })
+    expect((await read(world, cast.deptB.consumer, `${records(data.population)}?limit=1`, quotaPurpose)).status).toBe(200)
+    expect((await read(world, cast.deptB.consumer, `${records(data.population)}?limit=1`, quotaPurpose)).status).toBe(429)
+
+    world.clock.advance(2 * 86_400_000)
+    await refreshTokens(world, [cast.deptB.consumer])
+    const expired = await read(world, cast.deptB.consumer, records(data.population), purpose)
+    expect(expired.status, expired.text).toBe(403)
+    expect(expired.body.reason).toBe('grant_expired')
+    expect((await read(world, cast.deptB.consumer, `${records(data.population)}?limit=1`, quotaPurpose)).status).toBe(200)
+  })
+})
