@@ -1,0 +1,22 @@
+/**
+ * The delivery benchmark's baseline: a bare Hono + pg route running the same page query as
+ * Qiao's delivery (live records of a dataset in key order, 50 a page), with no authentication,
+ * policy, grant, quota, masking or audit. Started by bench/delivery.ts as its own process.
+ */
+import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
+import pg from 'pg'
+
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 })
+const app = new Hono()
+app.get('/records/:dataset', async (c) => {
+  const { rows } = await pool.query(
+    `SELECT r.key, r.version, r.data FROM records r
+     WHERE r.dataset_id = $1 AND r.deleted_at IS NULL AND ($2::text IS NULL OR r.key > $2::text) AND true
+     ORDER BY r.key LIMIT $3`,
+    [c.req.param('dataset'), null, 50],
+  )
+  return c.json({ items: rows.map((r) => r.data), next_cursor: null })
+})
+const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => console.log(`bare server listening on http://127.0.0.1:${info.port}`))
+process.once('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))))

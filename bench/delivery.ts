@@ -1,0 +1,77 @@
+/**
+ * A granted, masked read of 50 records through Qiao (token check, visibility, policy decision,
+ * grant and purpose, exact daily quota, projection, masking, audited before the response) against
+ * a bare Hono + pg route running the same SELECT (bench/bare-server.ts), same machine, same load.
+ * Usage: DATABASE_URL=postgres://… npm run bench:delivery [-- --seconds 10 --concurrency 32]
+ * Creates and drops a throwaway database.
+ */
+import { spawn } from 'node:child_process'
+import { parseArgs } from 'node:util'
+import { createTestDatabase } from '../tests/support/database.js'
+import { ndjson, person, populationDataset } from '../tests/support/population.js'
+import { startGateway } from '../tests/support/process.js'
+import { formatLoad, runLoad } from './load.js'
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '32' } } })
+const seconds = Number(values.seconds)
+const concurrency = Number(values.concurrency)
+const serverUrl = process.env.DATABASE_URL
+if (!serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server (the benchmark makes its own database there)')
+process.env.TEST_DATABASE_URL = serverUrl
+
+async function api(base: string, method: string, path: string, token: string | undefined, body?: unknown, type = 'application/json') {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': type }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  })
+  const json = (await res.json()) as Record<string, any>
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+const database = await createTestDatabase({ migrated: false })
+const gateway = await startGateway({ DATABASE_URL: database.url!, LOG_LEVEL: 'warn', QIAO_SCHEDULER: 'off' })
+const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], { env: { ...process.env, DATABASE_URL: database.url! }, stdio: ['ignore', 'pipe', 'inherit'] })
+try {
+  const bareUrl = await new Promise<string>((resolve) => bare.stdout.on('data', (d: Buffer) => /listening on (\S+)/.exec(d.toString())?.[1] && resolve(/listening on (\S+)/.exec(d.toString())![1]!)))
+  const g = gateway.url
+  const id = /client_id\s+(\S+)/.exec(gateway.output())![1]!
+  const secret = /client_secret\s+(\S+)/.exec(gateway.output())![1]!
+  const token = async (clientId: string, clientSecret: string) =>
+    (await api(g, 'POST', '/v1/auth/token', undefined, { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret })).access_token as string
+  const admin = await token(id, secret)
+  const client = async (org: string, roles: string[]) => {
+    const issued = await api(g, 'POST', `/v1/orgs/${org}/clients`, admin, { name: roles.join('+'), roles })
+    return token(issued.client_id, issued.client_secret)
+  }
+  const owner = (await api(g, 'POST', '/v1/orgs', admin, { kind: 'department', name: '某市公安局', level: 'city', region_code: '330100' })).id
+  const consumerOrg = (await api(g, 'POST', '/v1/orgs', admin, { kind: 'department', name: '某区民政局', level: 'county', region_code: '310115' })).id
+  const publisher = await client(owner, ['publisher'])
+  const approver = await client(owner, ['approver'])
+  const consumer = await client(consumerOrg, ['consumer'])
+  const dataset = (await api(g, 'POST', '/v1/datasets', publisher, populationDataset())).id as string
+  await api(g, 'POST', `/v1/datasets/${dataset}/records`, publisher, ndjson(Array.from({ length: 5000 }, (_, i) => person(i + 1))), 'application/x-ndjson')
+  const fields = ['citizen_id', 'name', 'sex', 'birth_date', 'household_region_code', 'mobile', 'status']
+  const request = await api(g, 'POST', '/v1/access-requests', consumer, { dataset_id: dataset, purpose: 'benchmark', legal_basis: '基准测试', fields, duration_days: 30 })
+  await api(g, 'POST', `/v1/access-requests/${request.id}/approve`, approver, {})
+
+  const qiaoRead = { headers: { authorization: `Bearer ${consumer}`, 'x-purpose': 'benchmark' } }
+  const check = await fetch(`${g}/v1/datasets/${dataset}/records?limit=50`, qiaoRead)
+  const page = (await check.json()) as { items: Array<Record<string, unknown>> }
+  if (!check.ok || page.items.length !== 50) throw new Error(`the granted read does not answer 50 records: ${check.status}`)
+  console.log(`sample masked record: ${JSON.stringify(page.items[0])}`)
+
+  await runLoad(`${bareUrl}/records/${dataset}`, {}, { concurrency, seconds: 2 }) // warm-up
+  await runLoad(`${g}/v1/datasets/${dataset}/records?limit=50`, qiaoRead, { concurrency, seconds: 2 })
+  const baseline = await runLoad(`${bareUrl}/records/${dataset}`, {}, { concurrency, seconds })
+  const qiao = await runLoad(`${g}/v1/datasets/${dataset}/records?limit=50`, qiaoRead, { concurrency, seconds })
+  console.log(`\n50-record pages on PostgreSQL, ${concurrency} concurrent clients, ${seconds} s each (load generator in this process, same 2 cores):`)
+  console.log(formatLoad('bare Hono + pg, same SELECT', baseline))
+  console.log(formatLoad('Qiao granted masked read, audited', qiao))
+  console.log(`Qiao / bare throughput: ${(qiao.rps / baseline.rps).toFixed(2)}  (goal ≥ 0.6)`)
+} finally {
+  bare.kill('SIGTERM')
+  await gateway.stop()
+  await database.drop()
+}
