@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/database.js'
+import { ndjson, person, populationDataset } from '../support/population.js'
 import { startGateway, type GatewayProcess } from '../support/process.js'
 
 // Two Node gateway processes on one PostgreSQL: what one does, the other sees.
@@ -47,6 +48,41 @@ describe.runIf(testServerUrl)('two gateway processes on one PostgreSQL', () => {
     expect((await get(a.url, '/v1/auth/whoami', victim)).status, 'at once on the revoking process').toBe(401)
     await new Promise((resolve) => setTimeout(resolve, 1_200))
     expect((await get(b.url, '/v1/auth/whoami', victim)).status, 'within QIAO_AUTH_CACHE_SECONDS on the other').toBe(401)
+  })
+
+  it('hold a daily quota exactly when reads of one grant are spread over both', async () => {
+    const api = async (base: string, method: string, path: string, bearer: string, body?: unknown, type = 'application/json') => {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': type }) },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      })
+      const json = (await res.json()) as Record<string, any>
+      expect(res.ok, `${method} ${path} → ${res.status} ${JSON.stringify(json)}`).toBe(true)
+      return json
+    }
+    const adminToken = (await token(a.url, admin.id, admin.secret)).token!
+    const actor = async (org: string, roles: string[]) => {
+      const issued = await api(a.url, 'POST', `/v1/orgs/${org}/clients`, adminToken, { name: roles.join('+'), roles })
+      return (await token(b.url, issued.client_id, issued.client_secret)).token!
+    }
+    const owner = (await api(a.url, 'POST', '/v1/orgs', adminToken, { kind: 'department', name: '户籍', level: 'city', region_code: '330100' })).id
+    const consumerOrg = (await api(b.url, 'POST', '/v1/orgs', adminToken, { kind: 'department', name: '民政', level: 'county', region_code: '310115' })).id
+    const [publisher, approver, consumer] = await Promise.all([actor(owner, ['publisher']), actor(owner, ['approver']), actor(consumerOrg, ['consumer'])])
+    const dataset = (await api(a.url, 'POST', '/v1/datasets', publisher, populationDataset())).id as string
+    await api(b.url, 'POST', `/v1/datasets/${dataset}/records`, publisher, ndjson(Array.from({ length: 50 }, (_, i) => person(i + 1))), 'application/x-ndjson')
+    const request = await api(b.url, 'POST', '/v1/access-requests', consumer, { dataset_id: dataset, purpose: 'quota-check', legal_basis: '测试', fields: ['name', 'status'], duration_days: 30 })
+    await api(a.url, 'POST', `/v1/access-requests/${request.id}/approve`, approver, { daily_quota: 100 })
+
+    // 30 reads of 10 records, alternating between the two processes, all at once: exactly 10 fit.
+    const reads = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        fetch(`${i % 2 ? a.url : b.url}/v1/datasets/${dataset}/records?limit=10`, { headers: { authorization: `Bearer ${consumer}`, 'x-purpose': 'quota-check' } }),
+      ),
+    )
+    const statuses = reads.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200), statuses.join(',')).toHaveLength(10)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20)
   })
 
   it('keep one audit chain under interleaved writes from both', async () => {
