@@ -53,8 +53,12 @@ export function createApp(services: ServicesSource): App {
   registerPolicyRoutes(app)
   registerExchangeRoutes(app)
 
-  app.get('/openapi.json', (c) => c.json(openApiDocument(app)))
-  app.get('/docs', (c) => c.html(renderApiReference(openApiDocument(app) as never)))
+  // Routes are fixed once the app is built: the document and its rendering are made once, on first use.
+  let document: ReturnType<typeof openApiDocument> | undefined
+  let reference: string | undefined
+  const documentOnce = () => (document ??= openApiDocument(app))
+  app.get('/openapi.json', (c) => c.json(documentOnce()))
+  app.get('/docs', (c) => c.html((reference ??= renderApiReference(documentOnce() as never))))
   app.get('/docs/style.css', (c) => c.body(apiReferenceCss, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }))
 
   app.onError((error, c) => renderError(error, c))
