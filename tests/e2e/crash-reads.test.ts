@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SERVICE_POINT_STANDARD, servicePoint, servicePointDataset } from '../support/catalog.js'
 import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/database.js'
+import { bootstrapCredentials, liveApi } from '../support/live-api.js'
 import { startGateway, type GatewayProcess } from '../support/process.js'
 
 // SIGKILL during a burst of audited reads: every read that was answered must have its audit
@@ -21,18 +22,10 @@ describe.runIf(testServerUrl)('a gateway killed during a burst of audited reads'
     const env = { DATABASE_URL: database.url!, QIAO_SCHEDULER: 'off', LOG_LEVEL: 'warn' }
     gateway = await startGateway(env)
     const base = gateway.url
-    const api = async (method: string, path: string, bearer: string | undefined, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      const json = (await res.json()) as Record<string, any>
-      expect(res.ok, `${method} ${path} → ${res.status} ${JSON.stringify(json)}`).toBe(true)
-      return json
-    }
+    const api = liveApi(() => base)
     const token = async (id: string, secret: string) => (await api('POST', '/v1/auth/token', undefined, { grant_type: 'client_credentials', client_id: id, client_secret: secret })).access_token as string
-    const admin = await token(/client_id\s+(\S+)/.exec(gateway.output())![1]!, /client_secret\s+(\S+)/.exec(gateway.output())![1]!)
+    const bootstrap = bootstrapCredentials(gateway.output())
+    const admin = await token(bootstrap.id, bootstrap.secret)
     const org = (await api('POST', '/v1/orgs', admin, { kind: 'department', name: '某市政务服务中心', level: 'city', region_code: '330100' })).id
     const issued = await api('POST', `/v1/orgs/${org}/clients`, admin, { name: 'p', roles: ['publisher'] })
     const publisher = await token(issued.client_id, issued.client_secret)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/database.js'
 import { ndjson, person, populationDataset } from '../support/population.js'
+import { bootstrapCredentials, liveApi } from '../support/live-api.js'
 import { startGateway, type GatewayProcess } from '../support/process.js'
 
 // SIGKILL around grant revocations: a revocation that was answered holds after restart, and one
@@ -20,18 +21,10 @@ describe.runIf(testServerUrl)('a gateway killed during grant revocations', () =>
     const env = { DATABASE_URL: database.url!, QIAO_SCHEDULER: 'off', LOG_LEVEL: 'warn' }
     gateway = await startGateway(env)
     const base = () => gateway!.url
-    const api = async (method: string, path: string, bearer: string | undefined, body?: unknown, type = 'application/json') => {
-      const res = await fetch(`${base()}${path}`, {
-        method,
-        headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), 'content-type': type },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      })
-      const json = (await res.json()) as Record<string, any>
-      expect(res.ok, `${method} ${path} → ${res.status} ${JSON.stringify(json)}`).toBe(true)
-      return json
-    }
+    const api = liveApi(base)
     const token = async (id: string, secret: string) => (await api('POST', '/v1/auth/token', undefined, { grant_type: 'client_credentials', client_id: id, client_secret: secret })).access_token as string
-    const admin = await token(/client_id\s+(\S+)/.exec(gateway.output())![1]!, /client_secret\s+(\S+)/.exec(gateway.output())![1]!)
+    const bootstrap = bootstrapCredentials(gateway.output())
+    const admin = await token(bootstrap.id, bootstrap.secret)
     const actor = async (org: string, roles: string[]) => {
       const issued = await api('POST', `/v1/orgs/${org}/clients`, admin, { name: roles.join('+'), roles })
       return token(issued.client_id, issued.client_secret)

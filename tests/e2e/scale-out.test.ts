@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/database.js'
 import { ndjson, person, populationDataset } from '../support/population.js'
+import { liveApi } from '../support/live-api.js'
 import { startGateway, type GatewayProcess } from '../support/process.js'
 
 // Two Node gateway processes on one PostgreSQL: what one does, the other sees.
@@ -51,16 +52,9 @@ describe.runIf(testServerUrl)('two gateway processes on one PostgreSQL', () => {
   })
 
   it('hold a daily quota exactly when reads of one grant are spread over both', async () => {
-    const api = async (base: string, method: string, path: string, bearer: string, body?: unknown, type = 'application/json') => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': type }) },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      })
-      const json = (await res.json()) as Record<string, any>
-      expect(res.ok, `${method} ${path} → ${res.status} ${JSON.stringify(json)}`).toBe(true)
-      return json
-    }
+    const onA = liveApi(() => a.url)
+    const onB = liveApi(() => b.url)
+    const api = (base: string, ...rest: Parameters<typeof onA>) => (base === a.url ? onA : onB)(...rest)
     const adminToken = (await token(a.url, admin.id, admin.secret)).token!
     const actor = async (org: string, roles: string[]) => {
       const issued = await api(a.url, 'POST', `/v1/orgs/${org}/clients`, adminToken, { name: roles.join('+'), roles })
