@@ -13,7 +13,9 @@ export interface GatewayProcess {
 
 /** Starts `src/node.ts` as a real process and waits until it says where it listens. */
 export function startGateway(env: Record<string, string>, timeoutMs = 30_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
+  // GATEWAY_NODE_OPTIONS passes flags NODE_OPTIONS refuses (e.g. --cpu-prof) to the gateway's node.
+  const nodeFlags = process.env.GATEWAY_NODE_OPTIONS?.split(/\s+/).filter(Boolean) ?? []
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/node.ts'], {
     cwd: root,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
