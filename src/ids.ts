@@ -1,5 +1,5 @@
 /** Prefixed, unguessable ids from one place: `org_…`, `cli_…`, `ds_…`, `req_…`, `grt_…`, `obj_…`. */
-export type IdPrefix = 'org' | 'cli' | 'ds' | 'req' | 'grt' | 'obj' | 'key' | 'ing' | 'evt' | 'whk'
+export type IdPrefix = 'org' | 'cli' | 'ds' | 'req' | 'grt' | 'obj' | 'rat' | 'key' | 'ing' | 'evt' | 'whk'
 
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
 

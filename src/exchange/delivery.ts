@@ -10,6 +10,7 @@ import { ApiError } from '../http/errors.js'
 import type { MaskSpec } from '../standards/annotations.js'
 import { decideAccess, type AccessDecision, type GrantFacts } from './decide.js'
 import { createMasker, type FieldMasks } from './masking.js'
+import { disputedKeys } from '../objections/repository.js'
 import { loadTierPolicy } from './policy-service.js'
 import { MIN_CELL_SIZE, suppressSmallCells, type SuppressedTable } from './aggregates.js'
 import * as repo from './repository.js'
@@ -157,7 +158,7 @@ async function deliver(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest
   await chargeQuota(deps, ctx, read, scope, Math.max(1, rows.length))
   const projected = rows.map((row) => project(row.data, scope.fields))
   const masker = await createMasker(scope.masks, grant?.hash_key)
-  const items = await masker.maskAll(projected)
+  const items = await flagDisputed(deps, read.datasetId, rows, await masker.maskAll(projected))
   await deps.audit.append(ctx, {
     action: 'dataset.read',
     datasetId: read.datasetId,
@@ -169,6 +170,16 @@ async function deliver(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest
     reason: scope.decision.reason,
   })
   return items
+}
+
+/**
+ * Records under an unresolved objection (raised or accepted) carry `_flags: ["disputed"]`, so
+ * consumers know; others carry no `_flags`. One query for the page; the ETag covers the flag.
+ */
+async function flagDisputed(deps: DeliveryDeps, datasetId: string, rows: readonly RecordRow[], items: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  const disputed = await disputedKeys(deps.db, datasetId, rows.map((row) => row.key))
+  if (disputed.size === 0) return items
+  return items.map((item, i) => (disputed.has(rows[i]!.key) ? { ...item, _flags: ['disputed'] } : item))
 }
 
 export interface AggregateAnswer {
