@@ -95,9 +95,16 @@ export async function insertRequest(q: Queryable, row: AccessRequestRow): Promis
   )
 }
 
-/** Pending requests nobody decided in time become expired; run before reading or deciding them. */
-export async function expireOverdue(q: Queryable, now: Date): Promise<void> {
-  await q.query(`UPDATE access_requests SET status = 'expired' WHERE status = 'pending' AND expires_at <= $1`, [now])
+/**
+ * Pending requests nobody decided in time become expired; answers them, so that the caller audits
+ * and announces each (src/exchange/service.ts expireDueRequests). Row locks make each expire once.
+ */
+export async function expireOverdue(q: Queryable, now: Date): Promise<AccessRequestRow[]> {
+  const { rows } = await q.query<AccessRequestRow>(
+    `UPDATE access_requests SET status = 'expired' WHERE status = 'pending' AND expires_at <= $1 RETURNING ${requestColumns}`,
+    [now],
+  )
+  return rows
 }
 
 export async function lockRequest(q: Queryable, id: string): Promise<AccessRequestRow | undefined> {

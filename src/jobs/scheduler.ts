@@ -1,6 +1,10 @@
 import { createCheckpoint } from '../audit/service.js'
 import { chainHead, findCheckpoint } from '../audit/repository.js'
+import { expireDueRequests } from '../exchange/service.js'
+import { deliverDueWebhooks } from '../notify/delivery.js'
+import { markOverdue } from '../notify/overdue.js'
 import type { Services } from '../services.js'
+import { refreshReadSums } from '../supervision/reads.js'
 import { claimJob, finishJob } from './repository.js'
 
 /**
@@ -15,7 +19,41 @@ export interface Job {
   run(services: Services): Promise<string>
 }
 
+// In this order each tick: lights turn red and requests expire (their events queued), the queue is
+// sent, the supervision sums catch up, and the checkpoint covers the entries all of these wrote.
 export const jobs: readonly Job[] = [
+  {
+    name: 'mark-overdue',
+    everySeconds: 60,
+    async run(services) {
+      const marked = await markOverdue(services.db, services.clock.now())
+      return `${marked.requests} access requests and ${marked.objections} objections turned red`
+    },
+  },
+  {
+    name: 'expire-requests',
+    everySeconds: 60,
+    async run(services) {
+      const expired = await services.db.transaction((tx) => expireDueRequests(tx, services.clock.now()))
+      return `${expired.length} access requests expired`
+    },
+  },
+  {
+    name: 'deliver-webhooks',
+    everySeconds: 10,
+    async run(services) {
+      const sent = await deliverDueWebhooks(services)
+      return `${sent.attempted} attempts: ${sent.delivered} delivered, ${sent.retrying} to retry, ${sent.failed} failed`
+    },
+  },
+  {
+    name: 'refresh-supervision',
+    everySeconds: 60,
+    async run(services) {
+      const refreshed = await refreshReadSums(services.db, services.clock.now())
+      return `${refreshed.folded} audit entries folded into the read sums (through ${refreshed.throughSeq})`
+    },
+  },
   {
     name: 'audit-checkpoint',
     everySeconds: 300,
