@@ -81,8 +81,19 @@ export function rejectControlCharacters(): MiddlewareHandler<AppEnv> {
   }
 }
 
-/** Security headers for every response: nothing inline, nothing from elsewhere, no framing. */
+/**
+ * Security headers for every response: nothing inline, nothing from elsewhere, no framing. The
+ * console's pages (src/console) send their referrer to their own origin only ("same-origin"):
+ * its forms' POSTs then carry a real Origin, which the console's CSRF check compares; under
+ * "no-referrer" a browser sends `Origin: null` for them. Everything else sends none.
+ */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
+  const api = secureHeadersWith('no-referrer')
+  const pages = secureHeadersWith('same-origin')
+  return (c, next) => (c.req.path === '/console' || c.req.path.startsWith('/console/') ? pages(c, next) : api(c, next))
+}
+
+function secureHeadersWith(referrerPolicy: 'no-referrer' | 'same-origin'): MiddlewareHandler<AppEnv> {
   return secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
@@ -93,7 +104,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
       baseUri: ["'none'"],
     },
     xFrameOptions: 'DENY',
-    referrerPolicy: 'no-referrer',
+    referrerPolicy,
     crossOriginResourcePolicy: 'same-origin',
     strictTransportSecurity: 'max-age=31536000; includeSubDomains',
   })

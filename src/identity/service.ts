@@ -154,16 +154,18 @@ export interface IssuedToken {
 }
 
 /**
- * OAuth 2.0 client credentials: checks the secret (constant time, same cost for unknown clients)
- * and signs an access token. Every failure is the one `invalid_client` answer, and is audited.
+ * Client authentication, shared by the token endpoint and the console's sign-in: checks the
+ * secret (constant time, same cost for unknown clients) behind the failed-attempt brake, and
+ * audits every refusal under `refusedAction`.
  */
-export async function issueToken(
+export async function authenticateClient(
   services: Services,
   ctx: ActionContext,
   clientId: string,
   secret: string,
-): Promise<IssuedToken | { refused: TokenRefusal; reason: string }> {
-  const { db, config, keys, tokenFailures } = services
+  refusedAction = 'auth.token_refused',
+): Promise<{ client: repo.ClientAuthRow } | { refused: TokenRefusal; reason: string }> {
+  const { db, tokenFailures } = services
   const limitKeys = [`client:${clientId}`, ...(ctx.sourceIp ? [`addr:${ctx.sourceIp}`] : [])]
   const wait = Math.max(...limitKeys.map((k) => tokenFailures.retryAfter(k)))
   if (wait > 0) {
@@ -183,7 +185,7 @@ export async function issueToken(
   if (reason || !client) {
     for (const key of limitKeys) tokenFailures.fail(key)
     await services.audit.append(ctx, {
-      action: 'auth.token_refused',
+      action: refusedAction,
       resourceType: 'client',
       resourceId: clientId.slice(0, 64),
       decision: 'denied',
@@ -191,6 +193,20 @@ export async function issueToken(
     })
     return { refused: 'invalid_client', reason: reason ?? 'unknown client' }
   }
+  return { client }
+}
+
+/** OAuth 2.0 client credentials: authenticates the client and signs an access token. Every failure is the one `invalid_client` answer. */
+export async function issueToken(
+  services: Services,
+  ctx: ActionContext,
+  clientId: string,
+  secret: string,
+): Promise<IssuedToken | { refused: TokenRefusal; reason: string }> {
+  const { db, config, keys } = services
+  const authenticated = await authenticateClient(services, ctx, clientId, secret)
+  if ('refused' in authenticated) return authenticated
+  const { client } = authenticated
   const signer = await keys.signingKey(db)
   const now = Math.floor(ctx.at.getTime() / 1000)
   const token = await new SignJWT({ client_id: client.id, org: client.org_id, org_kind: client.org_kind, roles: client.roles })
