@@ -6,7 +6,10 @@ import { recordEvent, type ActionContext } from './audit/recorder.js'
 import { allEntries, createCheckpoint, verifyLog } from './audit/service.js'
 import { exportLine } from './audit/verify.js'
 import { ingestFile } from './catalog/ingest-file.js'
+import { credentialsTable } from './demo/credentials.js'
+import { DemoRefusedError } from './demo/seed.js'
 import { createNodeServices } from './node-services.js'
+import type { SeededDemo } from './node.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import type { Db } from './db/db.js'
 import { migrate } from './db/migrate.js'
@@ -25,6 +28,9 @@ const usage = `usage: qiao <command>
   migrate              apply pending database migrations
   init [--json]        on an empty database: create the platform organisation and an admin client
                        (--json: print only {"client_id","client_secret"})
+  seed demo            on an empty database: seed the demo world (organisations, datasets, requests,
+                       history) and print its credentials, also written to demo-credentials.json
+                       beside the data directory
   keys rotate          sign new tokens with a new key; the old one verifies until its tokens expire
   audit verify         recompute the audit chain and Merkle root; exit 1 at the first bad entry
   audit export         write the audit log as NDJSON to stdout (--after SEQ to continue an archive)
@@ -65,6 +71,26 @@ const commands: Record<string, Command> = {
       console.log(`platform organisation  ${created.org.id}`)
       console.log(`admin client_id        ${created.client.id}`)
       console.log(`admin client_secret    ${created.secret}   (shown only now)`)
+    })
+  },
+  async seed(args, config) {
+    if (args[0] !== 'demo') throw new CliError('usage: qiao seed demo')
+    await withDb(config, async (db) => {
+      await migrate(db)
+      const services = createNodeServices(config, db, { logger: createLogger('warn') })
+      await services.keys.ensureActiveKey(db)
+      // The server's module (and its HTTP server) is loaded only for this command.
+      const { seedDemoWorld } = await import('./node.js')
+      let seeded: SeededDemo
+      try {
+        seeded = await seedDemoWorld(services)
+      } catch (error) {
+        if (error instanceof DemoRefusedError) throw new CliError(error.message)
+        throw error
+      } finally {
+        await services.audit.idle()
+      }
+      console.log(demoSummary(seeded))
     })
   },
   async keys(args, config) {
@@ -138,6 +164,28 @@ export function openApiText(config: Config): string {
   // Route definitions need no database: the document is built without one.
   const app = createApp(createNodeServices(config, undefined as unknown as Db, { logger: createLogger('silent') }))
   return `${JSON.stringify(openApiDocument(app), null, 2)}\n`
+}
+
+/** What `qiao seed demo` made, and the credentials to try it with. */
+function demoSummary({ world, file, milliseconds }: SeededDemo): string {
+  const datasets = Object.values(world.datasets)
+  const count = <T>(items: readonly T[], key: (item: T) => string) =>
+    Object.entries(items.reduce<Record<string, number>>((acc, item) => ({ ...acc, [key(item)]: (acc[key(item)] ?? 0) + 1 }), {}))
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')
+  return [
+    `demo world seeded in ${(milliseconds / 1000).toFixed(1)} s:`,
+    `  organisations  ${Object.values(world.orgs).map((o) => o.name).join(', ')}`,
+    ...datasets.map((d) => `  dataset        ${d.tier} ${d.code}  ${d.title}  (${d.records} records)`),
+    `  records        ${datasets.reduce((n, d) => n + d.records, 0)} (${world.rejectedRows} rows refused by validation, on purpose)`,
+    `  requests       ${count(world.requests, (r) => (r.light ? `${r.status} (${r.light})` : r.status))}`,
+    `  objections     ${count(world.objections, (o) => o.status)}`,
+    `  audit          checkpoint of ${world.checkpoint.size} entries, root ${world.checkpoint.root_hash.slice(0, 16)}…`,
+    '',
+    credentialsTable(world.credentials),
+    '',
+    `The secrets are also in ${file} (mode 0600). Start the gateway (npm start) and open /console.`,
+  ].join('\n')
 }
 
 function cliContext(): ActionContext {
