@@ -79,6 +79,43 @@ describe.runIf(testServerUrl)('two gateway processes on one PostgreSQL', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(20)
   })
 
+  it('refuse a grant revoked through one at the very next read on the other (grants are never cached)', async () => {
+    const adminToken = (await token(a.url, admin.id, admin.secret)).token!
+    const onA = liveApi(() => a.url)
+    const actor = async (org: string, roles: string[]) => {
+      const issued = await onA('POST', `/v1/orgs/${org}/clients`, adminToken, { name: roles.join('+'), roles })
+      return (await token(a.url, issued.client_id, issued.client_secret)).token!
+    }
+    const owner = (await onA('POST', '/v1/orgs', adminToken, { kind: 'department', name: '公安', level: 'city', region_code: '330100' })).id
+    const consumerOrg = (await onA('POST', '/v1/orgs', adminToken, { kind: 'department', name: '人社', level: 'county', region_code: '310115' })).id
+    const [publisher, approver, consumer] = await Promise.all([actor(owner, ['publisher']), actor(owner, ['approver']), actor(consumerOrg, ['consumer'])])
+    const dataset = (await onA('POST', '/v1/datasets', publisher, populationDataset())).id as string
+    await onA('POST', `/v1/datasets/${dataset}/records`, publisher, ndjson([person(1), person(2)]), 'application/x-ndjson')
+    const request = await onA('POST', '/v1/access-requests', consumer, { dataset_id: dataset, purpose: 'revocation-check', legal_basis: '测试', fields: ['status'], duration_days: 30 })
+    const { grant_id: grant } = await onA('POST', `/v1/access-requests/${request.id}/approve`, approver, {})
+    const readOn = (base: string) => fetch(`${base}/v1/datasets/${dataset}/records`, { headers: { authorization: `Bearer ${consumer}`, 'x-purpose': 'revocation-check' } })
+    expect((await readOn(b.url)).status).toBe(200)
+    expect((await fetch(`${a.url}/v1/grants/${grant}`, { method: 'DELETE', headers: { authorization: `Bearer ${approver}` } })).status).toBe(200)
+    const after = await readOn(b.url)
+    expect(after.status).toBe(403)
+    expect(((await after.json()) as { reason: string }).reason).toBe('grant_revoked')
+  })
+
+  it('run each scheduled job once between them: one claims it, the other skips it', async () => {
+    const finished = /"msg":"job finished","job":"audit-checkpoint"/
+    const deadline = Date.now() + 30_000
+    while (!finished.test(a.output()) && !finished.test(b.output())) {
+      if (Date.now() > deadline) throw new Error(`neither process ran the audit-checkpoint job:\n${a.output()}\n${b.output()}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect([a.output(), b.output()].filter((o) => finished.test(o)), 'exactly one process ran it').toHaveLength(1)
+    const { rows } = await database.db.query<{ claimed_by: string }>("SELECT claimed_by FROM job_runs WHERE name = 'audit-checkpoint'")
+    expect(rows).toHaveLength(1)
+    expect([`node:${a.child.pid}`, `node:${b.child.pid}`]).toContain(rows[0]!.claimed_by)
+    const checkpoints = await database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_checkpoints')
+    expect(checkpoints.rows[0]!.n).toBe(1)
+  })
+
   it('keep one audit chain under interleaved writes from both', async () => {
     // Refused logins are audited through each process's group-commit writer.
     await Promise.all(Array.from({ length: 60 }, (_, i) => token(i % 2 ? a.url : b.url, `cli_nobody${i}`, 'qs_wrong')))

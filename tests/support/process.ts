@@ -17,7 +17,8 @@ export function startGateway(env: Record<string, string>, timeoutMs = 30_000): P
   const nodeFlags = process.env.GATEWAY_NODE_OPTIONS?.split(/\s+/).filter(Boolean) ?? []
   const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/node.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', ...env },
+    // The demo world (QIAO_DEMO) stays off unless a test asks for it: tests expect an empty world.
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', QIAO_DEMO: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -55,7 +56,7 @@ export function startGateway(env: Record<string, string>, timeoutMs = 30_000): P
 /** Runs a command to completion: exit code and everything it printed. */
 export function runProcess(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, DATABASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, DATABASE_URL: '', QIAO_DEMO: 'off', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (c: Buffer) => (output += c.toString()))
     child.stderr.on('data', (c: Buffer) => (output += c.toString()))

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -6,11 +7,27 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
 export interface WorkerProcess {
   url: string
   output(): string
+  /** Fires the Worker's cron trigger (`wrangler dev --test-scheduled`) and resolves once its `scheduled` handler returned. */
+  scheduled(cron?: string): Promise<Response>
   stop(): Promise<void>
 }
 
-/** Runs the Worker in real workerd via `wrangler dev`, bound to the given PostgreSQL database. */
-export function startWorker(databaseUrl: string, port: number, timeoutMs = 120_000): Promise<WorkerProcess> {
+export interface WorkerOptions {
+  /** Extra bindings, as `wrangler dev --var NAME:VALUE` (plain vars in local development). */
+  vars?: Record<string, string>
+  timeoutMs?: number
+  /** wrangler's log level; `log` also prints the Worker's console.log lines (its JSON logs). */
+  logLevel?: 'debug' | 'info' | 'log' | 'warn' | 'error'
+}
+
+/**
+ * Runs the Worker in real workerd via `wrangler dev` (the top level of wrangler.toml), with its
+ * `HYPERDRIVE` binding pointed at the given PostgreSQL database: the same code path as production,
+ * where Hyperdrive hands the Worker a connection string. Miniflare insists on a password in that
+ * string; a server that trusts local connections ignores the placeholder one added here.
+ */
+export function startWorker(databaseUrl: string, port: number, options: WorkerOptions | number = {}): Promise<WorkerProcess> {
+  const { vars = {}, timeoutMs = 120_000, logLevel = 'warn' } = typeof options === 'number' ? { timeoutMs: options } : options
   const child = spawn(
     process.execPath,
     [
@@ -20,16 +37,20 @@ export function startWorker(databaseUrl: string, port: number, timeoutMs = 120_0
       '127.0.0.1',
       '--port',
       String(port),
-      '--var',
-      `DATABASE_URL:${databaseUrl}`,
+      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
       '--show-interactive-dev-session=false',
       '--test-scheduled',
       '--log-level',
-      'warn',
+      logLevel,
     ],
     {
       cwd: root,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+      env: {
+        ...process.env,
+        CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: withPassword(databaseUrl),
+        WRANGLER_SEND_METRICS: 'false',
+        CI: 'true',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     },
@@ -43,13 +64,14 @@ export function startWorker(databaseUrl: string, port: number, timeoutMs = 120_0
     if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGTERM')
     await exited
   }
+  const scheduled = (cron = '* * * * *') => fetch(`${url}/__scheduled?cron=${encodeURIComponent(cron)}`)
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + timeoutMs
     const poll = async () => {
       if (child.exitCode !== null) return reject(new Error(`wrangler dev exited early:\n${output}`))
       try {
         const res = await fetch(`${url}/health`)
-        if (res.ok) return resolve({ url, output: () => output, stop })
+        if (res.ok) return resolve({ url, output: () => output, scheduled, stop })
       } catch {
         // not listening yet
       }
@@ -61,4 +83,23 @@ export function startWorker(databaseUrl: string, port: number, timeoutMs = 120_0
     }
     void poll()
   })
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function withPassword(databaseUrl: string): string {
+  const url = new URL(databaseUrl)
+  if (!url.password) url.password = 'unused'
+  return url.toString()
 }
