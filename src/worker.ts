@@ -77,9 +77,12 @@ export default {
     const release = () => services.audit.idle().then(() => db.close())
     let response: Response
     try {
+      // A signing key is made on first use of an isolate. If that fails (the database is down or
+      // not migrated yet), the request still goes on: /health answers, /ready says why it is not
+      // ready, and other routes answer 503 from their own database access; the next request tries again.
       isolate.keysReady ??= state.keys.ensureActiveKey(db).catch((error: unknown) => {
         isolate.keysReady = undefined
-        throw error
+        logger.warn('no signing key yet', { error: error instanceof Error ? error.message : String(error) })
       })
       await isolate.keysReady
       response = await app.fetch(request, { ...env, [servicesKey]: services }, ctx as never)

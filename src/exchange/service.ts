@@ -5,13 +5,15 @@
 // here. Knows nothing about HTTP.
 
 import { recordEvent, type ActionContext } from '../audit/recorder.js'
-import { addWorkingDays, calendarFromConfig, light, type Light, type WorkingCalendar } from '../calendar/working-days.js'
+import { deadlineState, NO_DEADLINE } from '../calendar/deadlines.js'
+import { addWorkingDays, calendarFromConfig, type Light, type WorkingCalendar } from '../calendar/working-days.js'
 import { visibleRow } from '../catalog/service.js'
 import { findDataset, type DatasetRow } from '../catalog/repository.js'
 import type { Queryable } from '../db/db.js'
 import type { Principal } from '../http/env.js'
 import { ApiError, type FieldProblem } from '../http/errors.js'
 import { newId } from '../ids.js'
+import { emitRequestCreated, emitRequestDecided } from '../notify/request-events.js'
 import type { Services } from '../services.js'
 import type { MaskSpec } from '../standards/annotations.js'
 import { getStandard } from '../standards/service.js'
@@ -76,8 +78,8 @@ export async function subjectOf(q: Queryable, principal: Principal): Promise<Acc
 }
 
 /** The standard's fields of a dataset, by name. */
-export async function datasetFields(deps: Pick<Deps, 'db' | 'clock'>, row: DatasetRow): Promise<Map<string, FieldSpec>> {
-  const entry = await getStandard(deps, row.standard_name, row.standard_version)
+export async function datasetFields(deps: Pick<Deps, 'db' | 'clock'>, row: DatasetRow, q: Queryable = deps.db): Promise<Map<string, FieldSpec>> {
+  const entry = await getStandard(deps, row.standard_name, row.standard_version, q)
   return new Map((entry.compiled?.description.fields ?? []).map((field) => [field.name, field]))
 }
 
@@ -139,12 +141,14 @@ export async function createAccessRequest(deps: Deps, ctx: ActionContext, input:
       fields: row.fields,
       details: { mode: decision.mode, legal_basis: row.legal_basis, duration_days: row.duration_days, deadline: deadline.toISOString() },
     })
+    await emitRequestCreated(tx, row, ctx.at)
     if (decision.decision === 'allow') {
       const grant = newGrant(row, { fields: row.fields, masks: {}, row_filter: [], daily_quota: null, expires_at: new Date(ctx.at.getTime() + row.duration_days * DAY_MS) }, decision, ctx.at, null)
       await repo.insertGrant(tx, grant)
       Object.assign(row, { status: 'approved', decided_at: ctx.at, reason: 'policy_direct', grant_id: grant.id })
       await repo.decideRequest(tx, row.id, { status: 'approved', at: ctx.at, by: null, reason: 'policy_direct', grantId: grant.id })
       await recordEvent(tx, ctx, grantEvent('grant.created', grant, { by: 'policy', reason: decision.reason }))
+      await emitRequestDecided(tx, row, ctx.at)
     }
   })
   return viewOf(deps, row, ctx.at)
@@ -153,7 +157,7 @@ export async function createAccessRequest(deps: Deps, ctx: ActionContext, input:
 /** The caller's outgoing requests (its organisation's) or incoming ones (for its datasets), newest first. */
 export async function listAccessRequests(deps: Deps, viewer: Principal, filter: Omit<repo.RequestFilter, 'orgId'>): Promise<RequestView[]> {
   const now = deps.clock.now()
-  await repo.expireOverdue(deps.db, now)
+  await deps.db.transaction((tx) => expireDueRequests(tx, now))
   const rows = await repo.listRequests(deps.db, { ...filter, orgId: viewer.orgId })
   return rows.map((row) => viewOf(deps, row, now))
 }
@@ -161,7 +165,7 @@ export async function listAccessRequests(deps: Deps, viewer: Principal, filter: 
 /** One request, for its requester's organisation and the owning department; 404 for anyone else. */
 export async function getAccessRequest(deps: Deps, viewer: Principal, id: string): Promise<RequestView> {
   const now = deps.clock.now()
-  await repo.expireOverdue(deps.db, now)
+  await deps.db.transaction((tx) => expireDueRequests(tx, now))
   const row = await repo.findRequest(deps.db, id)
   if (!row || (row.consumer_org_id !== viewer.orgId && row.provider_id !== viewer.orgId)) throw requestNotFound(id)
   return viewOf(deps, row, now)
@@ -191,7 +195,7 @@ export async function approveAccessRequest(deps: Deps, ctx: ActionContext, id: s
     if (decision.decision === 'deny' && !(decision.needsGrant && decision.reason === 'no_grant')) {
       throw new ApiError('unprocessable', `the tier policy no longer allows this access: ${decision.detail}`, { reason: decision.reason })
     }
-    const fields = await datasetFields(deps, dataset)
+    const fields = await datasetFields(deps, dataset, tx)
     const terms = checkedTerms(row, approval, fields, decision, ctx.at)
     const grant = newGrant(row, terms, decision, ctx.at, actor.clientId)
     await repo.insertGrant(tx, grant)
@@ -209,7 +213,9 @@ export async function approveAccessRequest(deps: Deps, ctx: ActionContext, id: s
       },
       grantEvent('grant.created', grant, { by: 'approval' }),
     ])
-    return { row: { ...row, status: 'approved' as const, decided_at: ctx.at, decided_by: actor.clientId, reason: approval.note ?? null, grant_id: grant.id }, grant }
+    const approved = { ...row, status: 'approved' as const, decided_at: ctx.at, decided_by: actor.clientId, reason: approval.note ?? null, grant_id: grant.id }
+    await emitRequestDecided(tx, approved, ctx.at)
+    return { row: approved, grant }
   })
   return { request: viewOf(deps, result.row, ctx.at), grant: result.grant }
 }
@@ -220,7 +226,9 @@ export async function rejectAccessRequest(deps: Deps, ctx: ActionContext, id: st
     const row = await pendingRequestOfProvider(tx, actor, id, ctx.at)
     await repo.decideRequest(tx, row.id, { status: 'rejected', at: ctx.at, by: actor.clientId, reason, grantId: null })
     await recordEvent(tx, ctx, { action: 'access_request.rejected', resourceType: 'access_request', resourceId: row.id, datasetId: row.dataset_id, reason })
-    return { ...row, status: 'rejected' as const, decided_at: ctx.at, decided_by: actor.clientId, reason }
+    const rejected = { ...row, status: 'rejected' as const, decided_at: ctx.at, decided_by: actor.clientId, reason }
+    await emitRequestDecided(tx, rejected, ctx.at)
+    return rejected
   })
   return viewOf(deps, row, ctx.at)
 }
@@ -229,19 +237,39 @@ export async function rejectAccessRequest(deps: Deps, ctx: ActionContext, id: st
 export async function withdrawAccessRequest(deps: Deps, ctx: ActionContext, id: string): Promise<RequestView> {
   const actor = actorOf(ctx)
   const row = await deps.db.transaction(async (tx) => {
-    await repo.expireOverdue(tx, ctx.at)
+    await expireDueRequests(tx, ctx.at)
     const row = await repo.lockRequest(tx, id)
     if (!row || row.consumer_org_id !== actor.orgId) throw requestNotFound(id)
     if (row.status !== 'pending') throw new ApiError('conflict', `request ${id} is ${row.status}: only a pending request can be withdrawn`)
     await repo.decideRequest(tx, row.id, { status: 'withdrawn', at: ctx.at, by: actor.clientId, reason: null, grantId: null })
     await recordEvent(tx, ctx, { action: 'access_request.withdrawn', resourceType: 'access_request', resourceId: row.id, datasetId: row.dataset_id })
-    return { ...row, status: 'withdrawn' as const, decided_at: ctx.at, decided_by: actor.clientId }
+    const withdrawn = { ...row, status: 'withdrawn' as const, decided_at: ctx.at, decided_by: actor.clientId }
+    await emitRequestDecided(tx, withdrawn, ctx.at)
+    return withdrawn
   })
   return viewOf(deps, row, ctx.at)
 }
 
+/**
+ * Pending requests nobody decided before their expires_at become expired, each audited and
+ * announced to its requester in the transaction that expires it. The expire-requests job runs it,
+ * and so does every read or decision of requests first, so none is seen pending past its expiry.
+ */
+export async function expireDueRequests(tx: Queryable, at: Date): Promise<AccessRequestRow[]> {
+  const expired = await repo.expireOverdue(tx, at)
+  if (expired.length === 0) return expired
+  const ctx: ActionContext = { requestId: 'system:expire-requests', actor: null, sourceIp: null, at }
+  await recordEvent(
+    tx,
+    ctx,
+    expired.map((row) => ({ action: 'access_request.expired', resourceType: 'access_request', resourceId: row.id, datasetId: row.dataset_id, details: { expires_at: row.expires_at.toISOString() } })),
+  )
+  for (const row of expired) await emitRequestDecided(tx, row, at)
+  return expired
+}
+
 async function pendingRequestOfProvider(tx: Queryable, actor: Principal, id: string, now: Date): Promise<AccessRequestRow> {
-  await repo.expireOverdue(tx, now)
+  await expireDueRequests(tx, now)
   const row = await repo.lockRequest(tx, id)
   // Requests are the owning department's business: anyone else gets the answer for a missing one.
   if (!row || row.provider_id !== actor.orgId) throw requestNotFound(id)
@@ -347,8 +375,8 @@ function grantEvent(action: string, grant: GrantRow, details: Record<string, unk
 }
 
 function viewOf(deps: Pick<Deps, 'config'>, row: AccessRequestRow, now: Date): RequestView {
-  if (row.status !== 'pending') return { row, light: null, overdue: false }
-  return { row, light: light(row.deadline, now, calendarOf(deps)), overdue: now.getTime() > row.deadline.getTime() }
+  if (row.status !== 'pending') return { row, ...NO_DEADLINE }
+  return { row, ...deadlineState(deps.config, row.deadline, now) }
 }
 
 // ---- grants ----------------------------------------------------------------------------------

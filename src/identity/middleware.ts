@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono'
 import { z } from 'zod'
 import type { ActionContext } from '../audit/recorder.js'
 import type { AppContext, AppEnv, Principal } from '../http/env.js'
+import { clientAddress } from '../http/client-address.js'
 import { ApiError } from '../http/errors.js'
 import { SIGNING_ALG } from './keys.js'
 import { ROLES } from './service.js'
@@ -68,9 +69,12 @@ export function actionContext(c: AppContext): ActionContext {
 }
 
 function sourceAddress(c: AppContext): string | null {
-  // Node: the socket's peer (@hono/node-server passes the IncomingMessage); Workers: Cloudflare's header.
+  // Node: the socket's peer (@hono/node-server passes the IncomingMessage), or behind trusted
+  // proxies the client they saw (QIAO_TRUSTED_PROXIES); Workers: Cloudflare's header.
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
-  return incoming?.socket?.remoteAddress ?? c.req.header('cf-connecting-ip') ?? null
+  const peer = incoming?.socket?.remoteAddress
+  if (peer === undefined) return c.req.header('cf-connecting-ip') ?? null
+  return clientAddress(peer, c.req.header('x-forwarded-for'), c.get('services').config.QIAO_TRUSTED_PROXIES)
 }
 
 function bearerToken(c: AppContext): string | undefined {

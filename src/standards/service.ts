@@ -130,8 +130,9 @@ function compareEntries(a: { name: string; version: string }, b: { name: string;
 }
 
 /** One version of a standard; `version` may be `latest`. 404 when there is no such version. */
-export async function getStandard(deps: Deps, name: string, version: string): Promise<StandardEntry> {
-  const entry = version === 'latest' ? await latestEntry(deps, deps.db, name) : await findEntry(deps, name, version)
+/** `q`: the transaction to read in, when the caller holds one (PGlite has a single connection). */
+export async function getStandard(deps: Deps, name: string, version: string, q: Queryable = deps.db): Promise<StandardEntry> {
+  const entry = version === 'latest' ? await latestEntry(deps, q, name) : await findEntry(deps, q, name, version)
   if (!entry) throw new ApiError('not_found', version === 'latest' ? `standard ${name} not found` : `standard ${name} ${version} not found`)
   return entry
 }
@@ -149,11 +150,11 @@ async function latestEntry(deps: Deps, q: Queryable, name: string, major?: numbe
   return shippedVersion === undefined ? undefined : shippedEntryOf(deps.clock, name, shippedVersion)
 }
 
-async function findEntry(deps: Deps, name: string, version: string): Promise<StandardEntry | undefined> {
+async function findEntry(deps: Deps, q: Queryable, name: string, version: string): Promise<StandardEntry | undefined> {
   const shippedEntry = shippedEntryOf(deps.clock, name, version)
   if (shippedEntry) return shippedEntry
   if (parseVersion(version) === undefined) return undefined
-  const row = await repo.findStandard(deps.db, name, version)
+  const row = await repo.findStandard(q, name, version)
   return row && publishedEntryOf(row, compiledPublished(deps.clock, row))
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestWorld, type TestWorld } from '../support/app.js'
 import { call, createCast, expectStandardSecurity, type Cast } from '../support/identity.js'
+import { registerDataset, servicePointDataset } from '../support/catalog.js'
 import { approve, exchangeDatasets, fileRequest, POPULATION_FIELDS, requestBody, type ExchangeWorld } from '../support/exchange.js'
 
 let world: TestWorld
@@ -49,6 +50,16 @@ describe('filing access requests', () => {
     expect(missing.status, missing.text).toBe(404)
     const own = await call(world, 'POST', '/v1/access-requests', { token: cast.deptA.consumer.token, body: requestBody(data.population) })
     expect(own.status, own.text).toBe(422)
+  })
+
+  it('approves a request for a dataset whose standard was published through the API', async () => {
+    // The approval reads the standard inside its transaction: on PGlite's one connection, a read
+    // outside it would wait for the transaction to end, which waits for the read.
+    const shared = await registerDataset(world, cast.deptA.publisher, servicePointDataset({ sharing: 'conditional', sharing_conditions: '仅用于核对服务点信息', legal_basis: '《政务信息资源共享管理暂行办法》第九条' }))
+    const filed = await fileRequest(world, cast.deptB.consumer, requestBody(shared.id, { fields: ['point_id', 'point_name'] }))
+    expect(filed.status).toBe('pending')
+    const approved = await approve(world, cast.deptA.approver, filed.id, { fields: ['point_id'] })
+    expect(approved).toMatchObject({ status: 'approved', grant_id: expect.stringMatching(/^grt_/) })
   })
 
   it('holds a consumer that gets aggregates only to aggregatable dimensions', async () => {
