@@ -9,10 +9,14 @@ import { apiReferenceCss, renderApiReference } from './http/docs.js'
 import { bodyLimits, corsPolicy, rejectControlCharacters, securityHeaders } from './http/limits.js'
 import { registerAuditRoutes } from './audit/routes.js'
 import { registerCatalogRoutes } from './catalog/routes.js'
+import { registerConsole } from './console/index.js'
 import { registerPolicyRoutes } from './exchange/policy-routes.js'
 import { registerExchangeRoutes } from './exchange/routes.js'
 import { registerIdentityRoutes } from './identity/routes.js'
+import { registerNotifyRoutes } from './notify/routes.js'
+import { registerObjectionRoutes } from './objections/routes.js'
 import { registerStandardsRoutes } from './standards/routes.js'
+import { registerSupervisionRoutes } from './supervision/routes.js'
 import { registerSystemRoutes } from './system/routes.js'
 
 export const apiInfo = {
@@ -52,6 +56,11 @@ export function createApp(services: ServicesSource): App {
   registerCatalogRoutes(app)
   registerPolicyRoutes(app)
   registerExchangeRoutes(app)
+  registerNotifyRoutes(app)
+  registerSupervisionRoutes(app)
+  registerObjectionRoutes(app)
+
+  registerConsole(app)
 
   // Routes are fixed once the app is built: the document and its rendering are made once, on first use.
   let document: ReturnType<typeof openApiDocument> | undefined
@@ -95,7 +104,11 @@ const apiTags: Record<string, string> = {
   catalogue: 'Datasets, their tiers and their records; the DCAT catalogue',
   policy: 'The tier policy matrix',
   exchange: 'Access requests, grants and the delivery of records',
+  objections: 'Data objections (数据异议): disputes of records or datasets, routed to the owner, with deadlines and lights',
+  ratings: 'Ratings (好差评) of how providers handled access requests and objections',
   audit: 'The tamper-evident audit log: query, export, verify, checkpoints and proofs',
+  notifications: 'Webhooks: signed events about requests and objections, sent to each organisation’s own systems, with retries and a delivery log',
+  supervision: 'Per-department and per-social-organisation figures for those who supervise the exchange',
 }
 
 type OpenApiDocument = ReturnType<App['getOpenAPI31Document']>
@@ -152,6 +165,11 @@ function renderError(error: Error, c: Context<AppEnv>): Response {
   }
   const dataError = databaseDataError(error)
   if (dataError) return problemResponse(new ApiError('bad_request', dataError), id)
+  const outage = databaseOutage(error)
+  if (outage) {
+    logFailure(c, error)
+    return problemResponse(new ApiError('unavailable', outage, { headers: { 'Retry-After': '5' } }), id)
+  }
   if (error instanceof HTTPException) {
     const code = /json/i.test(error.message) && error.status === 400 ? 'malformed_body' : httpStatusCodes[error.status]
     if (code) return problemResponse(new ApiError(code, error.message), id)
@@ -169,6 +187,25 @@ function databaseDataError(error: Error): string | undefined {
   const code = (error as { code?: unknown }).code
   if (typeof code !== 'string' || !/^22[0-9A-Z]{3}$/.test(code)) return undefined
   return `a value in the request cannot be stored (SQLSTATE ${code})`
+}
+
+// Connection failures at the socket, and PostgreSQL's classes 08 (connection exception), 57P
+// (operator intervention: shutdown, cannot connect now) and 53 (insufficient resources).
+const OUTAGE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE'])
+const OUTAGE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[1-4]|53[0-9A-Z]{3})$/
+
+/**
+ * A database that cannot be reached (down, restarting, out of connections) is not the caller's
+ * fault and not a bug in the gateway: 503 with Retry-After, so clients and load balancers retry.
+ * The message names no host or address.
+ */
+export function databaseOutage(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code
+  const connectionLost = /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message)
+  if (typeof code === 'string' && (OUTAGE_ERRNOS.has(code) || OUTAGE_SQLSTATE.test(code))) return 'the database is unavailable; try again shortly'
+  if (connectionLost) return 'the database is unavailable; try again shortly'
+  if (code === '42P01') return 'the database is not migrated: run `qiao migrate`'
+  return undefined
 }
 
 function logFailure(c: Context<AppEnv>, error: Error) {

@@ -27,6 +27,14 @@ const configSchema = z.object({
   QIAO_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
   QIAO_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024 * 1024),
   QIAO_SCHEDULER: z.enum(['on', 'off']).default('on'),
+  // HTTP proxies (load balancers) in front of a Node gateway that append X-Forwarded-For: the
+  // client address for the audit log and the token brake is the one the outermost of them saw.
+  QIAO_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
+  // The demo world (src/demo) on the first start of an empty database. Unset: on with embedded
+  // PGlite (`npm start` on a fresh machine), off with DATABASE_URL (a real deployment).
+  QIAO_DEMO: z.enum(['on', 'off']).optional(),
+  // Webhooks (src/notify): how long one delivery attempt may take before it counts as failed.
+  QIAO_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   // Deadlines count working days: these name the year's public holidays and make-up working
   // days (调休) from the State Council's notice, as comma-separated ISO dates.
   QIAO_HOLIDAYS: isoDateList(),
@@ -34,6 +42,17 @@ const configSchema = z.object({
     (dates) => dates.every((date) => !isIsoDate(date) || isWeekend(date)),
     'each make-up working day (调休) must be a Saturday or Sunday',
   ),
+  // Lights on open access requests and objections: yellow when at most this many working days
+  // are left (src/calendar/deadlines.ts).
+  QIAO_LIGHT_YELLOW_WORKING_DAYS: z.coerce.number().int().min(0).max(60).default(2),
+  // Objections (数据异议): working days the owning department has to accept one once raised, and
+  // to resolve it once accepted (or reopened).
+  QIAO_OBJECTION_ACCEPT_WORKING_DAYS: z.coerce.number().int().min(0).max(60).default(3),
+  QIAO_OBJECTION_WORKING_DAYS: z.coerce.number().int().min(1).max(250).default(10),
+  // Web console sessions (src/console/session.ts): signed out after this long unused, and in any
+  // case this long after signing in.
+  QIAO_CONSOLE_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+  QIAO_CONSOLE_SESSION_HOURS: z.coerce.number().int().min(1).max(168).default(12),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 })
 

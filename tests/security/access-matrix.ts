@@ -74,4 +74,20 @@ export const accessMatrix: Record<string, AccessRule> = {
   'GET /v1/datasets/{id}/records': { roles: 'any', anonymous: 'allowed', path: '/v1/datasets/ds_nope/records' },
   'GET /v1/datasets/{id}/records/{key}': { roles: 'any', anonymous: 'allowed', path: '/v1/datasets/ds_nope/records/k' },
   'GET /v1/datasets/{id}/aggregate': { roles: 'any', anonymous: 'allowed', path: '/v1/datasets/ds_nope/aggregate?group_by=sex' },
+
+  'PUT /v1/orgs/{id}/webhook': { roles: ['admin'], path: '/v1/orgs/org_nope/webhook', body: { url: 'https://hooks.example.com/qiao' } },
+  'GET /v1/orgs/{id}/webhook': { roles: 'any', path: '/v1/orgs/{org}/webhook' },
+  'DELETE /v1/orgs/{id}/webhook': { roles: ['admin'], path: '/v1/orgs/org_nope/webhook' },
+  'GET /v1/orgs/{id}/webhook/deliveries': { roles: 'any', path: '/v1/orgs/{org}/webhook/deliveries' },
+  'GET /v1/supervision': { roles: 'any' },
+
+  'POST /v1/datasets/{id}/objections': { roles: ['consumer'], path: '/v1/datasets/ds_nope/objections', body: { description: 'matrix' } },
+  'GET /v1/objections': { roles: ['consumer', 'publisher', 'approver', 'admin'] },
+  'GET /v1/objections/{id}': { roles: ['consumer', 'publisher', 'approver', 'admin'], path: '/v1/objections/obj_nope' },
+  'POST /v1/objections/{id}/accept': { roles: ['publisher', 'approver'], path: '/v1/objections/obj_nope/accept' },
+  'POST /v1/objections/{id}/resolve': { roles: ['publisher', 'approver'], path: '/v1/objections/obj_nope/resolve', body: { outcome: 'rejected', note: 'matrix' } },
+  'POST /v1/objections/{id}/close': { roles: ['consumer'], path: '/v1/objections/obj_nope/close', body: {} },
+  'POST /v1/objections/{id}/reopen': { roles: ['consumer'], path: '/v1/objections/obj_nope/reopen', body: { reason: 'matrix' } },
+  'POST /v1/access-requests/{id}/rating': { roles: ['consumer'], path: '/v1/access-requests/req_nope/rating', body: { score: 3 } },
+  'GET /v1/access-requests/{id}/rating': { roles: ['consumer', 'publisher', 'approver', 'admin'], path: '/v1/access-requests/req_nope/rating' },
 }
