@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Test files mostly wait on a database or a child process: three at a time keep two cores busy
+    // (the default, one per core less one, leaves one worker on a 2-core machine).
+    maxWorkers: 3,
   },
 })

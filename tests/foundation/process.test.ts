@@ -6,6 +6,8 @@ import { createPgliteDb, DataDirLockedError } from '../../src/db/pglite.js'
 import { runProcess, startGateway } from '../support/process.js'
 
 const scratch = mkdtempSync(join(tmpdir(), 'qiao-process-'))
+// Six real CLI processes, each starting Node, tsx and PGlite: generous on a loaded 2-core machine.
+const PROCESSES_TIMEOUT = 120_000
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 describe('the Node server on embedded PGlite', () => {
@@ -86,7 +88,7 @@ describe('the qiao command', () => {
     expect(verified.output).toContain('matches checkpoint 3')
     const exported = await runProcess(['bin/qiao.mjs', 'audit', 'export'], env)
     expect(exported.output.trim().split('\n').map((line) => JSON.parse(line).content.action)).toEqual(['org.created', 'client.issued', 'key.rotated'])
-  })
+  }, PROCESSES_TIMEOUT)
 
   it('rejects an unknown command', async () => {
     const result = await runProcess(['bin/qiao.mjs', 'frobnicate'])
