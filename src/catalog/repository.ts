@@ -146,11 +146,18 @@ export async function findDatasetByCode(q: Queryable, code: string): Promise<Dat
 }
 
 export async function findVisibleDataset(q: Queryable, view: CatalogueView, id: string): Promise<DatasetRow | undefined> {
-  const { rows } = await q.query<DatasetRow>(`SELECT ${columns} ${fromDatasets} WHERE d.id = $7 AND ${visibleTo(1)}`, [
-    ...viewParams(view),
-    id,
-  ])
+  const visible = visibleDatasetQuery(view, id)
+  const { rows } = await q.query<DatasetRow>(visible.sql, visible.params)
   return rows[0]
+}
+
+/**
+ * The SELECT findVisibleDataset runs (parameters $1 to $7), with `extra` columns over `d` and `o`
+ * added, for statements that fetch more along with the dataset in the same round trip
+ * (src/exchange/repository.ts's readContext): the visibility condition stays this one.
+ */
+export function visibleDatasetQuery(view: CatalogueView, id: string, extra: readonly string[] = []): { sql: string; params: unknown[] } {
+  return { sql: `SELECT ${[columns, ...extra].join(', ')} ${fromDatasets} WHERE d.id = $7 AND ${visibleTo(1)}`, params: [...viewParams(view), id] }
 }
 
 export interface DatasetFilter {

@@ -5,17 +5,17 @@
 
 import type { ActionContext } from '../audit/recorder.js'
 import { chinaDate } from '../calendar/working-days.js'
-import { visibleRow } from '../catalog/service.js'
+import { datasetNotFound } from '../catalog/service.js'
+import { catalogueView } from '../catalog/visibility.js'
 import { ApiError } from '../http/errors.js'
 import type { MaskSpec } from '../standards/annotations.js'
 import { decideAccess, type AccessDecision, type GrantFacts } from './decide.js'
 import { createMasker, type FieldMasks } from './masking.js'
-import { disputedKeys } from '../objections/repository.js'
 import { loadTierPolicy } from './policy-service.js'
 import { MIN_CELL_SIZE, suppressSmallCells, type SuppressedTable } from './aggregates.js'
 import * as repo from './repository.js'
 import type { GrantRow, RecordRow } from './repository.js'
-import { datasetFacts, datasetFields, subjectOf, type Deps } from './service.js'
+import { datasetFields, factsOf, type Deps } from './service.js'
 
 export interface ReadRequest {
   datasetId: string
@@ -77,10 +77,14 @@ export async function readRecord(deps: DeliveryDeps, ctx: ActionContext, read: R
 
 async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, kind: 'records' | 'aggregate' = 'records'): Promise<ReadScope> {
   const principal = ctx.actor ?? undefined
-  const dataset = await visibleRow(deps, principal, read.datasetId)
-  const facts = await datasetFacts(deps.db, dataset)
+  // Two round trips decide a read: the tier policy (the caller's catalogue view depends on it),
+  // then everything else in one statement. A dataset the view does not show answers 404.
   const matrix = (await loadTierPolicy(deps.db)).matrix
-  const subject = principal ? await subjectOf(deps.db, principal) : undefined
+  const context = await repo.readContext(deps.db, catalogueView(principal, matrix), read.datasetId, principal?.orgId ?? null)
+  if (!context) throw datasetNotFound(read.datasetId)
+  const dataset = context.dataset
+  const facts = factsOf(dataset, context.providerRegionCode)
+  const subject = principal ? { ...principal, regionCode: context.callerRegionCode } : undefined
   const refuse = async (decision: { reason: string; detail: string }, grant?: GrantRow): Promise<never> => {
     await deps.audit.append(ctx, {
       action: 'dataset.read',
@@ -97,7 +101,7 @@ async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadReque
 
   // The grant for the stated purpose: the newest active one, else the newest at all (so a revoked
   // or expired grant is refused with its own reason).
-  const held = principal && principal.orgId !== dataset.provider_id ? await repo.grantsHeld(deps.db, principal.orgId, dataset.id) : []
+  const held = principal && principal.orgId !== dataset.provider_id ? context.grants : []
   const forPurpose = held.filter((g) => read.purpose !== undefined && g.purpose === read.purpose)
   const grant = forPurpose.find((g) => g.status === 'active' && (g.expires_at === null || g.expires_at.getTime() > ctx.at.getTime())) ?? forPurpose[0]
 
@@ -158,7 +162,7 @@ async function deliver(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest
   await chargeQuota(deps, ctx, read, scope, Math.max(1, rows.length))
   const projected = rows.map((row) => project(row.data, scope.fields))
   const masker = await createMasker(scope.masks, grant?.hash_key)
-  const items = await flagDisputed(deps, read.datasetId, rows, await masker.maskAll(projected))
+  const items = flagDisputed(rows, await masker.maskAll(projected))
   await deps.audit.append(ctx, {
     action: 'dataset.read',
     datasetId: read.datasetId,
@@ -174,12 +178,10 @@ async function deliver(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest
 
 /**
  * Records under an unresolved objection (raised or accepted) carry `_flags: ["disputed"]`, so
- * consumers know; others carry no `_flags`. One query for the page; the ETag covers the flag.
+ * consumers know; others carry no `_flags`. The page's query says which; the ETag covers the flag.
  */
-async function flagDisputed(deps: DeliveryDeps, datasetId: string, rows: readonly RecordRow[], items: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-  const disputed = await disputedKeys(deps.db, datasetId, rows.map((row) => row.key))
-  if (disputed.size === 0) return items
-  return items.map((item, i) => (disputed.has(rows[i]!.key) ? { ...item, _flags: ['disputed'] } : item))
+function flagDisputed(rows: readonly RecordRow[], items: Record<string, unknown>[]): Record<string, unknown>[] {
+  return items.map((item, i) => (rows[i]!.disputed ? { ...item, _flags: ['disputed'] } : item))
 }
 
 export interface AggregateAnswer {

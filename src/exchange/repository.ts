@@ -1,6 +1,8 @@
 // SQL of the exchange: access requests, grants, each grant's daily usage, and the record reads
 // delivery makes. Plain parameterised SQL; field names reach SQL only as parameters.
 
+import { visibleDatasetQuery, type DatasetRow } from '../catalog/repository.js'
+import type { CatalogueView } from '../catalog/visibility.js'
 import type { Queryable } from '../db/db.js'
 import type { MaskSpec } from '../standards/annotations.js'
 import type { AccessMode } from './policy.js'
@@ -209,6 +211,53 @@ export async function grantsHeld(q: Queryable, consumerOrgId: string, datasetId:
   return rows
 }
 
+/** What a read needs to know before deciding: the dataset, both organisations' regions, the grants held. */
+export interface ReadContext {
+  dataset: DatasetRow
+  providerRegionCode: string | null
+  /** null also for an anonymous caller or an organisation without a region. */
+  callerRegionCode: string | null
+  /** grantsHeld's answer for the caller's organisation ([] for an anonymous caller). */
+  grants: GrantRow[]
+}
+
+type GrantJson = Omit<GrantRow, 'expires_at' | 'created_at' | 'revoked_at' | 'hash_key'> & {
+  expires_at: string | null
+  created_at: string
+  revoked_at: string | null
+  hash_key: string
+}
+
+/**
+ * The dataset if the view shows it (findVisibleDataset's condition, unchanged), its provider's and
+ * the caller's region codes, and the grants the caller's organisation holds on it (as grantsHeld
+ * answers them), in ONE statement: each round trip to the database costs a read more than
+ * anything Qiao does with the answer (docs/benchmarks.md, "Delivery"). undefined: not visible.
+ */
+export async function readContext(q: Queryable, view: CatalogueView, datasetId: string, callerOrgId: string | null): Promise<ReadContext | undefined> {
+  const visible = visibleDatasetQuery(view, datasetId, ['o.region_code AS provider_region_code'])
+  const { rows } = await q.query<DatasetRow & { provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] }>(
+    `WITH ds AS (${visible.sql})
+     SELECT ds.*,
+       (SELECT c.region_code FROM organisations c WHERE c.id = $8::text) AS caller_region_code,
+       (SELECT coalesce(json_agg(g ORDER BY g.created_at DESC, g.id DESC), '[]'::json)
+          FROM (SELECT ${grantColumns.replace('hash_key', "encode(hash_key, 'hex') AS hash_key")} FROM grants
+                WHERE consumer_org_id = $8::text AND dataset_id = ds.id ORDER BY created_at DESC, id DESC LIMIT 100) g) AS grants
+     FROM ds`,
+    [...visible.params, callerOrgId],
+  )
+  const row = rows[0]
+  if (!row) return undefined
+  const { provider_region_code, caller_region_code, grants, ...dataset } = row
+  return { dataset, providerRegionCode: provider_region_code, callerRegionCode: caller_region_code, grants: grants.map(grantFromJson) }
+}
+
+/** A grant as json_agg gives it: timestamps as ISO text, the key as hex. */
+function grantFromJson(g: GrantJson): GrantRow {
+  const at = (text: string | null) => (text === null ? null : new Date(text))
+  return { ...g, expires_at: at(g.expires_at), created_at: new Date(g.created_at), revoked_at: at(g.revoked_at), hash_key: Buffer.from(g.hash_key, 'hex') }
+}
+
 export interface GrantFilter {
   /** null: every grant (the platform). */
   orgId: string | null
@@ -268,7 +317,14 @@ export interface RecordRow {
   key: string
   version: number
   data: Record<string, unknown>
+  /** Under an unresolved objection (raised or accepted): delivery flags it. */
+  disputed: boolean
 }
+
+// The objections_disputed partial index answers this per record of a page, in the page's query.
+const recordColumns = `r.key, r.version, r.data,
+  EXISTS (SELECT 1 FROM objections ob
+          WHERE ob.dataset_id = r.dataset_id AND ob.record_key = r.key AND ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL) AS disputed`
 
 /**
  * The row filter as SQL over `data`, numbered from $`first`: each condition's field and value(s)
@@ -311,7 +367,7 @@ export async function pageRecords(
 ): Promise<RecordRow[]> {
   const filter = rowFilterSql(conditions, 4)
   const { rows } = await q.query<RecordRow>(
-    `SELECT r.key, r.version, r.data FROM records r
+    `SELECT ${recordColumns} FROM records r
      WHERE r.dataset_id = $1 AND r.deleted_at IS NULL AND ($2::text IS NULL OR r.key > $2::text) AND ${filter.sql}
      ORDER BY r.key LIMIT $3`,
     [datasetId, page.afterKey ?? null, page.limit, ...filter.params],
@@ -322,7 +378,7 @@ export async function pageRecords(
 export async function findRecord(q: Queryable, datasetId: string, key: string, conditions: readonly Condition[]): Promise<RecordRow | undefined> {
   const filter = rowFilterSql(conditions, 3)
   const { rows } = await q.query<RecordRow>(
-    `SELECT r.key, r.version, r.data FROM records r
+    `SELECT ${recordColumns} FROM records r
      WHERE r.dataset_id = $1 AND r.key = $2 AND r.deleted_at IS NULL AND ${filter.sql}`,
     [datasetId, key, ...filter.params],
   )

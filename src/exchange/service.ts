@@ -62,10 +62,15 @@ export function calendarOf(deps: Pick<Deps, 'config'>): WorkingCalendar {
 // ---- facts for decisions ---------------------------------------------------------------------
 
 export async function datasetFacts(q: Queryable, row: DatasetRow): Promise<DatasetAccessFacts> {
+  return factsOf(row, (await repo.orgOf(q, row.provider_id))?.region_code ?? null)
+}
+
+/** datasetFacts with the provider's region code already at hand (delivery's readContext). */
+export function factsOf(row: DatasetRow, providerRegionCode: string | null): DatasetAccessFacts {
   return {
     id: row.id,
     providerId: row.provider_id,
-    providerRegionCode: (await repo.orgOf(q, row.provider_id))?.region_code ?? null,
+    providerRegionCode,
     tier: row.tier,
     sharing: row.sharing,
     open: row.open,

@@ -148,20 +148,6 @@ export async function listObjections(q: Queryable, filter: ObjectionFilter): Pro
   return rows
 }
 
-/**
- * Of `keys`, those of the dataset with an unresolved objection: one lookup in the partial index
- * objections_disputed for a whole page of records.
- */
-export async function disputedKeys(q: Queryable, datasetId: string, keys: readonly string[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set()
-  const { rows } = await q.query<{ record_key: string }>(
-    `SELECT DISTINCT record_key FROM objections
-     WHERE dataset_id = $1 AND record_key = ANY($2::text[]) AND status IN ('raised', 'accepted') AND record_key IS NOT NULL`,
-    [datasetId, keys],
-  )
-  return new Set(rows.map((r) => r.record_key))
-}
-
 /** What resolving as corrected checks about the ingest it names. */
 export interface IngestFacts {
   id: string
