@@ -1,6 +1,7 @@
 // SQL of the exchange: access requests, grants, each grant's daily usage, and the record reads
 // delivery makes. Plain parameterised SQL; field names reach SQL only as parameters.
 
+import { fromHex } from '../audit/bytes.js'
 import { visibleDatasetQuery, type DatasetRow } from '../catalog/repository.js'
 import type { CatalogueView } from '../catalog/visibility.js'
 import type { Queryable } from '../db/db.js'
@@ -231,8 +232,8 @@ type GrantJson = Omit<GrantRow, 'expires_at' | 'created_at' | 'revoked_at' | 'ha
 /**
  * The dataset if the view shows it (findVisibleDataset's condition, unchanged), its provider's and
  * the caller's region codes, and the grants the caller's organisation holds on it (as grantsHeld
- * answers them), in ONE statement: each round trip to the database costs a read more than
- * anything Qiao does with the answer (docs/benchmarks.md, "Delivery"). undefined: not visible.
+ * answers them), in ONE statement rather than five round trips, so that a read loads the database
+ * less (docs/benchmarks.md, "Delivery"). undefined: not visible.
  */
 export async function readContext(q: Queryable, view: CatalogueView, datasetId: string, callerOrgId: string | null): Promise<ReadContext | undefined> {
   const visible = visibleDatasetQuery(view, datasetId, ['o.region_code AS provider_region_code'])
@@ -255,7 +256,7 @@ export async function readContext(q: Queryable, view: CatalogueView, datasetId: 
 /** A grant as json_agg gives it: timestamps as ISO text, the key as hex. */
 function grantFromJson(g: GrantJson): GrantRow {
   const at = (text: string | null) => (text === null ? null : new Date(text))
-  return { ...g, expires_at: at(g.expires_at), created_at: new Date(g.created_at), revoked_at: at(g.revoked_at), hash_key: Buffer.from(g.hash_key, 'hex') }
+  return { ...g, expires_at: at(g.expires_at), created_at: new Date(g.created_at), revoked_at: at(g.revoked_at), hash_key: fromHex(g.hash_key) }
 }
 
 export interface GrantFilter {
