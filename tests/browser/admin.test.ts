@@ -1,56 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/database.js'
-import { bootstrapCredentials, liveApi } from '../support/live-api.js'
-import { startGateway, type GatewayProcess } from '../support/process.js'
-import { checkAndShoot, launchChromium, nav, newPage, signIn as signInAt, type Credentials, type Watched } from './support.js'
+import { checkAndShoot, launchChromium, startConsoleGateway, type ConsoleGateway, nav, newPage, signIn as signInAt, type Credentials, type Watched } from './support.js'
 
 // The administration pages end to end, in Debian's Chromium against a real gateway process
 // (PGlite, or PostgreSQL with TEST_DATABASE_URL): the admin creates a department, issues it a
 // client and reads the secret once, sets its webhook, edits one cell of the tier grid and saves
 // it, and opens a standard's schema view; an auditor sees the grid read-only.
 
-let gateway: GatewayProcess | undefined
-let database: TestDatabase | undefined
-let dataDir: string | undefined
+let world: ConsoleGateway | undefined
 let browser: Browser | undefined
 let base = ''
 let admin: Credentials
 let auditor: Credentials
-const api = liveApi(() => base)
+const api = (...args: Parameters<ConsoleGateway['api']>) => world!.api(...args)
+const tokenOf = (who: Credentials) => world!.tokenOf(who)
 
 beforeAll(async () => {
-  const env: Record<string, string> = { QIAO_SCHEDULER: 'off', LOG_LEVEL: 'warn' }
-  if (testServerUrl) {
-    database = await createTestDatabase({ migrated: false })
-    env.DATABASE_URL = database.url!
-  } else {
-    dataDir = mkdtempSync(join(tmpdir(), 'qiao-browser-admin-'))
-    env.QIAO_DATA_DIR = dataDir
-  }
-  gateway = await startGateway(env, 60_000)
-  base = gateway.url
-  admin = bootstrapCredentials(gateway.output())
+  world = await startConsoleGateway('qiao-browser-admin-')
+  base = world.base
+  admin = world.admin
   const adminToken = await tokenOf(admin)
   const platform = (await api('GET', '/v1/orgs?kind=platform', adminToken)).items[0].id as string
-  const issued = await api('POST', `/v1/orgs/${platform}/clients`, adminToken, { name: '审计', roles: ['auditor'] })
-  auditor = { id: issued.client_id, secret: issued.client_secret }
+  auditor = await world.issue(adminToken, platform, '审计', ['auditor'])
   browser = await launchChromium()
 })
 
 afterAll(async () => {
   await browser?.close()
-  await gateway?.stop()
-  await database?.drop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  await world?.stop()
 })
-
-async function tokenOf(c: Credentials): Promise<string> {
-  return (await api('POST', '/v1/auth/token', undefined, { grant_type: 'client_credentials', client_id: c.id, client_secret: c.secret })).access_token as string
-}
 
 const signIn = (w: Watched, who: Credentials) => signInAt(w, base, who)
 const main = (w: Watched) => w.page.locator('main')

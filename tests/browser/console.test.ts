@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/database.js'
-import { bootstrapCredentials, liveApi } from '../support/live-api.js'
 import { ndjson, person, populationDataset } from '../support/population.js'
-import { startGateway, type GatewayProcess } from '../support/process.js'
-import { checkAndShoot, launchChromium, nav, newPage, signIn as signInAt, type Credentials, type Watched } from './support.js'
+import { checkAndShoot, launchChromium, startConsoleGateway, type ConsoleGateway, nav, newPage, signIn as signInAt, type Credentials, type Watched } from './support.js'
 
 // The console end to end: a real gateway process (PGlite, or PostgreSQL with TEST_DATABASE_URL),
 // a small world made through the API, and Debian's Chromium, headless, driven by playwright-core.
@@ -15,9 +9,7 @@ import { checkAndShoot, launchChromium, nav, newPage, signIn as signInAt, type C
 // test-output/screenshots/ and checked for console errors (CSP violations are reported there),
 // failed sub-resources, one h1, and a label on every form control.
 
-let gateway: GatewayProcess | undefined
-let database: TestDatabase | undefined
-let dataDir: string | undefined
+let world: ConsoleGateway | undefined
 let browser: Browser | undefined
 let base = ''
 let datasetId = ''
@@ -25,37 +17,22 @@ let consumerToken = ''
 const people: Record<'consumer' | 'approver' | 'publisher' | 'auditor', Credentials> = {} as never
 
 beforeAll(async () => {
-  const env: Record<string, string> = { QIAO_SCHEDULER: 'off', LOG_LEVEL: 'warn' }
-  if (testServerUrl) {
-    database = await createTestDatabase({ migrated: false })
-    env.DATABASE_URL = database.url!
-  } else {
-    dataDir = mkdtempSync(join(tmpdir(), 'qiao-browser-'))
-    env.QIAO_DATA_DIR = dataDir
-  }
-  gateway = await startGateway(env, 60_000)
-  base = gateway.url
+  world = await startConsoleGateway('qiao-browser-')
+  base = world.base
   await makeWorld()
   browser = await launchChromium()
 })
 
 afterAll(async () => {
   await browser?.close()
-  await gateway?.stop()
-  await database?.drop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  await world?.stop()
 })
 
 /** Two departments, a consumer, an approver, a publisher, an auditor, a population dataset with records. */
 async function makeWorld() {
-  const api = liveApi(() => base)
-  const tokenOf = async (c: Credentials) => (await api('POST', '/v1/auth/token', undefined, { grant_type: 'client_credentials', client_id: c.id, client_secret: c.secret })).access_token as string
-  const bootstrap = bootstrapCredentials(gateway!.output())
-  const admin = await tokenOf(bootstrap)
-  const client = async (org: string, name: string, roles: string[]): Promise<Credentials> => {
-    const issued = await api('POST', `/v1/orgs/${org}/clients`, admin, { name, roles })
-    return { id: issued.client_id, secret: issued.client_secret }
-  }
+  const { api, tokenOf } = world!
+  const admin = await tokenOf(world!.admin)
+  const client = (org: string, name: string, roles: string[]) => world!.issue(admin, org, name, roles)
   const platform = (await api('GET', '/v1/orgs?kind=platform', admin)).items[0].id as string
   const owner = (await api('POST', '/v1/orgs', admin, { kind: 'department', name: '某市公安局', level: 'city', region_code: '330100' })).id as string
   const consumerOrg = (await api('POST', '/v1/orgs', admin, { kind: 'department', name: '某区民政局', level: 'county', region_code: '310115' })).id as string

@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/database.js'
-import { bootstrapCredentials, liveApi } from '../support/live-api.js'
 import { citizenId, ndjson, person, populationDataset } from '../support/population.js'
-import { startGateway, type GatewayProcess } from '../support/process.js'
-import { checkAndShoot, launchChromium, nav, newPage, signIn as signInAt, type Credentials, type Watched } from './support.js'
+import { checkAndShoot, launchChromium, startConsoleGateway, type ConsoleGateway, nav, newPage, signIn as signInAt, type Credentials, type Watched } from './support.js'
 
 // The closed loops of the console in headless Chromium against a real gateway process: a consumer
 // raises an objection on a record it reads; the owner accepts it, corrects the record by an
@@ -15,9 +9,7 @@ import { checkAndShoot, launchChromium, nav, newPage, signIn as signInAt, type C
 // rates its decided access request; the admin opens supervision and sees the charts.
 // Screenshots: objections.png, objection.png, supervision.png (and the steps between).
 
-let gateway: GatewayProcess | undefined
-let database: TestDatabase | undefined
-let dataDir: string | undefined
+let world: ConsoleGateway | undefined
 let browser: Browser | undefined
 let base = ''
 let datasetId = ''
@@ -27,37 +19,23 @@ const KEY = citizenId(2)
 const people: Record<'admin' | 'consumer' | 'publisher', Credentials> = {} as never
 
 beforeAll(async () => {
-  const env: Record<string, string> = { QIAO_SCHEDULER: 'off', LOG_LEVEL: 'warn' }
-  if (testServerUrl) {
-    database = await createTestDatabase({ migrated: false })
-    env.DATABASE_URL = database.url!
-  } else {
-    dataDir = mkdtempSync(join(tmpdir(), 'qiao-loops-'))
-    env.QIAO_DATA_DIR = dataDir
-  }
-  gateway = await startGateway(env, 60_000)
-  base = gateway.url
+  world = await startConsoleGateway('qiao-loops-')
+  base = world.base
   await makeWorld()
   browser = await launchChromium()
 })
 
 afterAll(async () => {
   await browser?.close()
-  await gateway?.stop()
-  await database?.drop()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  await world?.stop()
 })
 
 /** An owning department (publisher, approver), a consuming department with a granted, decided request, a population dataset. */
 async function makeWorld() {
-  const api = liveApi(() => base)
-  const tokenOf = async (c: Credentials) => (await api('POST', '/v1/auth/token', undefined, { grant_type: 'client_credentials', client_id: c.id, client_secret: c.secret })).access_token as string
-  people.admin = bootstrapCredentials(gateway!.output())
+  const { api, tokenOf } = world!
+  people.admin = world!.admin
   const admin = await tokenOf(people.admin)
-  const client = async (org: string, name: string, roles: string[]): Promise<Credentials> => {
-    const issued = await api('POST', `/v1/orgs/${org}/clients`, admin, { name, roles })
-    return { id: issued.client_id, secret: issued.client_secret }
-  }
+  const client = (org: string, name: string, roles: string[]) => world!.issue(admin, org, name, roles)
   const owner = (await api('POST', '/v1/orgs', admin, { kind: 'department', name: '某市公安局', level: 'city', region_code: '330100' })).id as string
   const consumerOrg = (await api('POST', '/v1/orgs', admin, { kind: 'department', name: '某区民政局', level: 'county', region_code: '310115' })).id as string
   people.publisher = await client(owner, '户籍数据维护', ['publisher', 'approver'])

@@ -1,7 +1,11 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { expect } from 'vitest'
+import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/database.js'
+import { bootstrapCredentials, liveApi } from '../support/live-api.js'
+import { startGateway, type GatewayProcess } from '../support/process.js'
 
 // Driving the console in Debian's Chromium, headless, through playwright-core: a watched page
 // (console errors — CSP violations among them —, uncaught errors, failed loads), the checks every
@@ -78,3 +82,53 @@ export async function signIn(w: Watched, base: string, who: Credentials) {
   await w.page.waitForURL(`${base}/console`)
 }
 
+
+export interface ConsoleGateway {
+  /** The gateway's base URL. */
+  base: string
+  gateway: GatewayProcess
+  /** The platform admin `qiao` printed at first start. */
+  admin: Credentials
+  api: ReturnType<typeof liveApi>
+  tokenOf(who: Credentials): Promise<string>
+  /** Issues a client to an organisation (with an admin token). */
+  issue(adminToken: string, orgId: string, name: string, roles: string[]): Promise<Credentials>
+  stop(): Promise<void>
+}
+
+/**
+ * A real gateway process for a browser test file: on a throwaway PostgreSQL database with
+ * TEST_DATABASE_URL, else on PGlite in a fresh data directory; no demo world, no scheduler.
+ */
+export async function startConsoleGateway(dataDirPrefix: string): Promise<ConsoleGateway> {
+  const env: Record<string, string> = { QIAO_SCHEDULER: 'off', LOG_LEVEL: 'warn' }
+  let database: TestDatabase | undefined
+  let dataDir: string | undefined
+  if (testServerUrl) {
+    database = await createTestDatabase({ migrated: false })
+    env.DATABASE_URL = database.url!
+  } else {
+    dataDir = mkdtempSync(join(tmpdir(), dataDirPrefix))
+    env.QIAO_DATA_DIR = dataDir
+  }
+  const gateway = await startGateway(env, 60_000)
+  const api = liveApi(() => gateway.url)
+  const tokenOf = async (who: Credentials) =>
+    (await api('POST', '/v1/auth/token', undefined, { grant_type: 'client_credentials', client_id: who.id, client_secret: who.secret })).access_token as string
+  return {
+    base: gateway.url,
+    gateway,
+    admin: bootstrapCredentials(gateway.output()),
+    api,
+    tokenOf,
+    async issue(adminToken, orgId, name, roles) {
+      const issued = await api('POST', `/v1/orgs/${orgId}/clients`, adminToken, { name, roles })
+      return { id: issued.client_id, secret: issued.client_secret }
+    },
+    async stop() {
+      await gateway.stop()
+      await database?.drop()
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
