@@ -110,6 +110,16 @@ export async function expireOverdue(q: Queryable, now: Date): Promise<AccessRequ
   return rows
 }
 
+/** Pending requests past their deadline not yet announced: marked announced now, and answered. */
+export async function markRequestsOverdue(q: Queryable, at: Date): Promise<AccessRequestRow[]> {
+  const { rows } = await q.query<AccessRequestRow>(
+    `UPDATE access_requests SET overdue_notified_at = $1
+     WHERE status = 'pending' AND deadline < $1 AND overdue_notified_at IS NULL RETURNING ${requestColumns}`,
+    [at],
+  )
+  return rows
+}
+
 export async function lockRequest(q: Queryable, id: string): Promise<AccessRequestRow | undefined> {
   const { rows } = await q.query<AccessRequestRow>(`SELECT ${requestColumns} FROM access_requests WHERE id = $1 FOR UPDATE`, [id])
   return rows[0]

@@ -7,18 +7,10 @@
 
 import { recordEvent, type ActionContext, type AuditEvent } from '../audit/recorder.js'
 import type { Db } from '../db/db.js'
-import type { AccessRequestRow } from '../exchange/repository.js'
+import { markRequestsOverdue } from '../exchange/repository.js'
+import { markObjectionsOverdue, type ObjectionRow } from '../objections/repository.js'
 import { enqueueEvent } from './events.js'
 import { emitRequestOverdue } from './request-events.js'
-
-interface OverdueObjection {
-  id: string
-  dataset_id: string
-  provider_id: string
-  status: 'raised' | 'accepted'
-  outcome: string | null
-  deadline: Date
-}
 
 export interface OverdueSummary {
   requests: number
@@ -27,19 +19,8 @@ export interface OverdueSummary {
 
 export async function markOverdue(db: Db, at: Date): Promise<OverdueSummary> {
   return db.transaction(async (tx) => {
-    const { rows: requests } = await tx.query<AccessRequestRow>(
-      `UPDATE access_requests SET overdue_notified_at = $1
-       WHERE status = 'pending' AND deadline < $1 AND overdue_notified_at IS NULL
-       RETURNING id, dataset_id, provider_id, consumer_org_id, requested_by, purpose, legal_basis, fields, duration_days,
-         mode, status, deadline, expires_at, created_at, decided_at, decided_by, reason, grant_id`,
-      [at],
-    )
-    const { rows: objections } = await tx.query<OverdueObjection>(
-      `UPDATE objections SET overdue_notified_deadline = deadline
-       WHERE status IN ('raised', 'accepted') AND deadline < $1 AND overdue_notified_deadline IS DISTINCT FROM deadline
-       RETURNING id, dataset_id, provider_id, status, outcome, deadline`,
-      [at],
-    )
+    const requests = await markRequestsOverdue(tx, at)
+    const objections = await markObjectionsOverdue(tx, at)
     if (requests.length + objections.length === 0) return { requests: 0, objections: 0 }
     const ctx: ActionContext = { requestId: 'system:mark-overdue', actor: null, sourceIp: null, at }
     const entries: AuditEvent[] = [
@@ -62,6 +43,6 @@ export async function markOverdue(db: Db, at: Date): Promise<OverdueSummary> {
 }
 
 /** What the department has failed to do in time. */
-function stepOf(objection: OverdueObjection): 'accept' | 'resolve' {
+function stepOf(objection: Pick<ObjectionRow, 'status'>): 'accept' | 'resolve' {
   return objection.status === 'raised' ? 'accept' : 'resolve'
 }

@@ -200,3 +200,17 @@ export async function ratingsOf(q: Queryable, kind: SubjectKind, subjectIds: rea
   const { rows } = await q.query<RatingRow>(`SELECT ${ratingColumns} FROM ratings WHERE subject_kind = $1 AND subject_id = ANY($2::text[])`, [kind, subjectIds])
   return new Map(rows.map((r) => [r.subject_id, r]))
 }
+
+/**
+ * Open objections past their deadline not yet announced for that deadline: marked announced (the
+ * deadline moves on with each step, so the announced deadline is kept, not a time), and answered.
+ */
+export async function markObjectionsOverdue(q: Queryable, at: Date): Promise<ObjectionRow[]> {
+  const { rows } = await q.query<ObjectionRow>(
+    `UPDATE objections SET overdue_notified_deadline = deadline
+     WHERE status IN ('raised', 'accepted') AND deadline < $1 AND overdue_notified_deadline IS DISTINCT FROM deadline
+     RETURNING ${objectionColumns}`,
+    [at],
+  )
+  return rows
+}
