@@ -1,6 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../http/env.js'
-import { ApiError } from '../http/errors.js'
 import { bearerSecurity, errorResponses } from '../http/openapi.js'
 import { decodeCursor, page, pageQuery } from '../http/pagination.js'
 import { actionContext, principalOf, requireAuth, requireRole } from '../identity/middleware.js'
@@ -171,15 +170,10 @@ export function registerObjectionRoutes(app: OpenAPIHono<AppEnv>) {
   })
 
   app.openapi(listRoute, async (c) => {
-    const principal = principalOf(c)
     const { view, status, open, dataset_id, limit, cursor } = c.req.valid('query')
-    const roles = principal.roles
-    const chosen = view ?? (roles.includes('admin') ? 'all' : roles.includes('publisher') || roles.includes('approver') ? 'incoming' : 'raised')
-    if (chosen === 'raised' && !roles.includes('consumer')) throw new ApiError('forbidden', 'the objections an organisation raised are for its consumers')
-    if (chosen === 'incoming' && !roles.includes('publisher') && !roles.includes('approver')) throw new ApiError('forbidden', 'incoming objections are for publishers and approvers')
     const after = decodeCursor(cursor, createdCursor)
-    const views = await objections.listObjections(c.get('services'), principal, {
-      view: chosen,
+    const views = await objections.listObjections(c.get('services'), principalOf(c), {
+      view,
       status,
       open: open === undefined ? undefined : open === 'true',
       datasetId: dataset_id,

@@ -156,9 +156,18 @@ async function anyMatch<T>(filters: readonly Condition[][], find: (conditions: C
 export type ObjectionListView = 'raised' | 'incoming' | 'all'
 
 /** Objections the caller's organisation raised, or those about its datasets; every one for admins (view all). Newest first. */
-export async function listObjections(deps: Deps, viewer: Principal, filter: Omit<repo.ObjectionFilter, 'orgId'>): Promise<ObjectionView[]> {
-  if (filter.view === 'all' && !isAdmin(viewer)) throw new ApiError('forbidden', 'view=all is for admins')
-  const rows = await repo.listObjections(deps.db, { ...filter, orgId: viewer.orgId })
+/**
+ * A page of objections in one view: `raised` (the caller's organisation raised them: consumers),
+ * `incoming` (about its datasets: publishers and approvers), `all` (platform admins). Without a
+ * view, the caller's natural one: all for admins, incoming for owners, raised otherwise.
+ */
+export async function listObjections(deps: Deps, viewer: Principal, filter: Omit<repo.ObjectionFilter, 'orgId' | 'view'> & { view?: repo.ObjectionFilter['view'] }): Promise<ObjectionView[]> {
+  const roles = viewer.roles
+  const view = filter.view ?? (roles.includes('admin') ? 'all' : roles.includes('publisher') || roles.includes('approver') ? 'incoming' : 'raised')
+  if (view === 'all' && !isAdmin(viewer)) throw new ApiError('forbidden', 'view=all is for admins')
+  if (view === 'raised' && !roles.includes('consumer')) throw new ApiError('forbidden', 'the objections an organisation raised are for its consumers')
+  if (view === 'incoming' && !roles.includes('publisher') && !roles.includes('approver')) throw new ApiError('forbidden', 'incoming objections are for publishers and approvers')
+  const rows = await repo.listObjections(deps.db, { ...filter, view, orgId: viewer.orgId })
   const ratings = await repo.ratingsOf(deps.db, 'objection', rows.filter((r) => r.status === 'closed').map((r) => r.id))
   const now = deps.clock.now()
   return rows.map((row) => viewOf(deps, row, ratings.get(row.id) ?? null, now))
