@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import { createTestDatabase } from '../tests/support/database.js'
 import { ndjson, person, populationDataset } from '../tests/support/population.js'
 import { startGateway } from '../tests/support/process.js'
-import { formatLoad, runLoad } from './load.js'
+import { formatCpu, formatLoad, measureCpu, pidsNamed, runLoad } from './load.js'
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '32' } } })
 const seconds = Number(values.seconds)
@@ -56,20 +56,23 @@ try {
   const request = await api(g, 'POST', '/v1/access-requests', consumer, { dataset_id: dataset, purpose: 'benchmark', legal_basis: '基准测试', fields, duration_days: 30 })
   await api(g, 'POST', `/v1/access-requests/${request.id}/approve`, approver, {})
 
-  const qiaoRead = { headers: { authorization: `Bearer ${consumer}`, 'x-purpose': 'benchmark' } }
-  const check = await fetch(`${g}/v1/datasets/${dataset}/records?limit=50`, qiaoRead)
+  const qiaoRead = { authorization: `Bearer ${consumer}`, 'x-purpose': 'benchmark' }
+  const check = await fetch(`${g}/v1/datasets/${dataset}/records?limit=50`, { headers: qiaoRead })
   const page = (await check.json()) as { items: Array<Record<string, unknown>> }
   if (!check.ok || page.items.length !== 50) throw new Error(`the granted read does not answer 50 records: ${check.status}`)
   console.log(`sample masked record: ${JSON.stringify(page.items[0])}`)
 
   await runLoad(`${bareUrl}/records/${dataset}`, {}, { concurrency, seconds: 2 }) // warm-up
   await runLoad(`${g}/v1/datasets/${dataset}/records?limit=50`, qiaoRead, { concurrency, seconds: 2 })
-  const baseline = await runLoad(`${bareUrl}/records/${dataset}`, {}, { concurrency, seconds })
-  const qiao = await runLoad(`${g}/v1/datasets/${dataset}/records?limit=50`, qiaoRead, { concurrency, seconds })
-  console.log(`\n50-record pages on PostgreSQL, ${concurrency} concurrent clients, ${seconds} s each (load generator in this process, same 2 cores):`)
-  console.log(formatLoad('bare Hono + pg, same SELECT', baseline))
-  console.log(formatLoad('Qiao granted masked read, audited', qiao))
-  console.log(`Qiao / bare throughput: ${(qiao.rps / baseline.rps).toFixed(2)}  (goal ≥ 0.6)`)
+  const processes = { gateway: () => [gateway.child.pid!], bare: () => [bare.pid!], postgres: () => pidsNamed('postgres') }
+  const baseline = await measureCpu(processes, () => runLoad(`${bareUrl}/records/${dataset}`, {}, { concurrency, seconds }))
+  const qiao = await measureCpu(processes, () => runLoad(`${g}/v1/datasets/${dataset}/records?limit=50`, qiaoRead, { concurrency, seconds }))
+  console.log(`\n50-record pages on PostgreSQL, ${concurrency} concurrent clients, ${seconds} s each (load from ${qiao.result.generator}, same 2 cores):`)
+  console.log(formatLoad('bare Hono + pg, same SELECT', baseline.result))
+  console.log(`  ${formatCpu(baseline.cpu, baseline.result.requests)}`)
+  console.log(formatLoad('Qiao granted masked read, audited', qiao.result))
+  console.log(`  ${formatCpu(qiao.cpu, qiao.result.requests)}`)
+  console.log(`Qiao / bare throughput: ${(qiao.result.rps / baseline.result.rps).toFixed(2)}  (goal ≥ 0.6)`)
 } finally {
   bare.kill('SIGTERM')
   await gateway.stop()

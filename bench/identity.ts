@@ -58,11 +58,11 @@ async function gatewayThroughput() {
       body: JSON.stringify({ grant_type: 'client_credentials', client_id: id, client_secret: secret }),
     })
     const { access_token } = (await tokenRes.json()) as { access_token: string }
-    const auth = { headers: { authorization: `Bearer ${access_token}` } }
+    const auth = { authorization: `Bearer ${access_token}` }
     await runLoad(`${gateway.url}/health`, {}, { concurrency, seconds: 1 }) // warm-up
     const open = await runLoad(`${gateway.url}/health`, {}, { concurrency, seconds })
     const authed = await runLoad(`${gateway.url}/v1/auth/whoami`, auth, { concurrency, seconds })
-    console.log(`\ngateway on ${env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}, ${concurrency} concurrent clients, ${seconds} s each (load generator in this process, same 2 cores):`)
+    console.log(`\ngateway on ${env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}, ${concurrency} concurrent clients, ${seconds} s each (load from ${open.generator}, same 2 cores):`)
     console.log(formatLoad('GET /health (no auth)', open))
     console.log(formatLoad('GET /v1/auth/whoami (bearer token)', authed))
     console.log(`authenticated / unauthenticated throughput: ${(authed.rps / open.rps).toFixed(2)}`)
