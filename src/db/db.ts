@@ -12,8 +12,18 @@ export interface QueryResult<T extends Row = Row> {
   rowCount: number
 }
 
+export interface QueryOptions {
+  /**
+   * Run it as a named prepared statement where the driver can (PostgreSQL on Node), so each
+   * connection parses and plans the text once and may reuse a generic plan. Only for hot statements
+   * whose plan does not depend on the parameters' values: a key lookup, not an optional filter
+   * written as `($1 IS NULL OR col = $1)`, whose generic plan cannot use an index.
+   */
+  prepare?: boolean
+}
+
 export interface Queryable {
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<T>>
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>
 }

@@ -11,7 +11,7 @@ export interface TierPolicyRow {
 const columns = 'matrix, updated_at, updated_by'
 
 export async function findTierPolicy(q: Queryable): Promise<TierPolicyRow | undefined> {
-  const { rows } = await q.query<TierPolicyRow>(`SELECT ${columns} FROM tier_policy WHERE singleton`)
+  const { rows } = await q.query<TierPolicyRow>(`SELECT ${columns} FROM tier_policy WHERE singleton`, [], { prepare: true })
   return rows[0]
 }
 

@@ -256,6 +256,7 @@ export async function readContext(q: Queryable, view: CatalogueView, datasetId: 
                 WHERE consumer_org_id = $8::text AND dataset_id = ds.id ORDER BY created_at DESC, id DESC LIMIT 100) g) AS grants
      FROM ds`,
     [...visible.params, callerOrgId],
+    { prepare: true },
   )
   const row = rows[0]
   if (!row) return undefined
@@ -305,6 +306,7 @@ export async function consumeQuota(q: Queryable, grantId: string, day: string, n
      ON CONFLICT (grant_id, day) DO UPDATE SET used = u.used + excluded.used WHERE u.used + excluded.used <= $4::integer
      RETURNING used`,
     [grantId, day, n, quota],
+    { prepare: true },
   )
   return rows[0]?.used
 }
@@ -332,10 +334,13 @@ export interface RecordRow {
   disputed: boolean
 }
 
-// The objections_disputed partial index answers this per record of a page, in the page's query.
+// The objections_disputed partial index answers this in the page's query: first once whether the
+// dataset has any disputed record at all (the common answer, no), and only then per record.
 const recordColumns = `r.key, r.version, r.data,
-  EXISTS (SELECT 1 FROM objections ob
-          WHERE ob.dataset_id = r.dataset_id AND ob.record_key = r.key AND ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL) AS disputed`
+  (SELECT EXISTS (SELECT 1 FROM objections ob
+                  WHERE ob.dataset_id = $1 AND ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL))
+  AND EXISTS (SELECT 1 FROM objections ob
+              WHERE ob.dataset_id = r.dataset_id AND ob.record_key = r.key AND ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL) AS disputed`
 
 /**
  * The row filter as SQL over `data`, numbered from $`first`: each condition's field and value(s)
@@ -369,19 +374,25 @@ function rowFilterSql(conditions: readonly Condition[], first: number): { sql: s
   return { sql: parts.length === 0 ? 'true' : parts.join(' AND '), params }
 }
 
-/** A page of live records in key order, after `afterKey`, matching every condition. */
+/**
+ * A page of live records in key order, after `afterKey`, matching every condition. The first page
+ * and the pages after a key are two statements, so that each has one plan (prepared): a single
+ * `($2 IS NULL OR r.key > $2)` would leave a generic plan unable to start the index scan at the key.
+ */
 export async function pageRecords(
   q: Queryable,
   datasetId: string,
   conditions: readonly Condition[],
   page: { afterKey?: string; limit: number },
 ): Promise<RecordRow[]> {
-  const filter = rowFilterSql(conditions, 4)
+  const after = page.afterKey === undefined ? [] : [page.afterKey]
+  const filter = rowFilterSql(conditions, 3 + after.length)
   const { rows } = await q.query<RecordRow>(
     `SELECT ${recordColumns} FROM records r
-     WHERE r.dataset_id = $1 AND r.deleted_at IS NULL AND ($2::text IS NULL OR r.key > $2::text) AND ${filter.sql}
-     ORDER BY r.key LIMIT $3`,
-    [datasetId, page.afterKey ?? null, page.limit, ...filter.params],
+     WHERE r.dataset_id = $1 AND r.deleted_at IS NULL ${after.length > 0 ? 'AND r.key > $3::text' : ''} AND ${filter.sql}
+     ORDER BY r.key LIMIT $2`,
+    [datasetId, page.limit, ...after, ...filter.params],
+    { prepare: true },
   )
   return rows
 }
@@ -392,6 +403,7 @@ export async function findRecord(q: Queryable, datasetId: string, key: string, c
     `SELECT ${recordColumns} FROM records r
      WHERE r.dataset_id = $1 AND r.key = $2 AND r.deleted_at IS NULL AND ${filter.sql}`,
     [datasetId, key, ...filter.params],
+    { prepare: true },
   )
   return rows[0]
 }
