@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import { chainEntries, GENESIS, type AuditEntryContent } from '../src/audit/chain.js'
 import { nodeHasher } from '../src/audit/hasher-node.js'
 import { recordEvent } from '../src/audit/recorder.js'
-import { insertEntries } from '../src/audit/repository.js'
+import { appendIfHead } from '../src/audit/repository.js'
 import { verifyLog } from '../src/audit/service.js'
 import { AuditWriter } from '../src/audit/writer.js'
 import { createTestDatabase } from '../tests/support/database.js'
@@ -65,9 +65,9 @@ try {
       })
     }
     const chained = await chainEntries(head, contents, nodeHasher)
-    await insertEntries(db, chained)
-    const last = chained.at(-1)!
-    head = { seq: last.content.seq, hash: last.hash }
+    const stored = await appendIfHead(db, chained, head)
+    if (!stored.appended) throw new Error(`the chain moved while filling it: ${JSON.stringify(stored.head)}`)
+    head = stored.head
   }
   console.log(`\nfilled ${entries} entries in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`)
   const verifyStarted = performance.now()

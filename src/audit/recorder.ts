@@ -1,8 +1,8 @@
 import type { Queryable } from '../db/db.js'
 import type { Principal } from '../http/env.js'
-import { chainEntries, type AuditDecision, type AuditEntryContent } from './chain.js'
+import { chainEntries, type AuditDecision, type AuditEntryContent, type ChainHead } from './chain.js'
 import { webCryptoHasher, type Hasher } from './hasher.js'
-import { chainHead, insertEntries } from './repository.js'
+import { appendIfHead } from './repository.js'
 
 /** Who acted, from where, in which request: carried from the HTTP layer (or the CLI) into services. */
 export interface ActionContext {
@@ -26,9 +26,6 @@ export interface AuditEvent {
   details?: Record<string, unknown>
 }
 
-// Serialises appends to the one global chain, across connections and processes.
-const AUDIT_CHAIN_LOCK = 7_411_203_819
-
 /**
  * The only way an audit entry is written. Call it inside the transaction that makes the change,
  * so the change and its entry commit (or roll back) together. The chain lock is held until that
@@ -48,18 +45,33 @@ export async function recordEvent(
   )
 }
 
-/** Appends entries from several requests in one go (the group commit of src/audit/writer.ts). */
-export async function appendEntries(
-  tx: Queryable,
-  items: readonly { ctx: ActionContext; event: AuditEvent }[],
-  hasher: Hasher = webCryptoHasher,
-): Promise<number[]> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK])
-  const head = await chainHead(tx)
+type Item = { ctx: ActionContext; event: AuditEvent }
+
+/**
+ * Appends entries inside a transaction: takes the chain lock and reads the head, then stores the
+ * entries hashed onto it. The lock, held until the transaction ends, serialises appends to the one
+ * global chain across connections and processes. Answers the entries' seqs and the new head.
+ */
+export async function appendEntries(tx: Queryable, items: readonly Item[], hasher: Hasher = webCryptoHasher): Promise<number[]> {
+  return (await appendLocked(tx, items, hasher)).seqs
+}
+
+export async function appendLocked(tx: Queryable, items: readonly Item[], hasher: Hasher): Promise<{ seqs: number[]; head: ChainHead }> {
+  const { head } = await appendIfHead(tx, [], null)
+  const attempt = await appendAt(tx, items, hasher, head)
+  // Unreachable while the lock taken above is held: nothing else can have moved the head.
+  if (!attempt.appended) throw new Error(`the audit chain moved from seq ${head.seq} while its lock was held`)
+  return attempt
+}
+
+/**
+ * Hashes the entries onto `head` and stores them if the chain still ends there, in one statement.
+ * Outside a transaction this is the whole append when `head` is right (src/audit/writer.ts).
+ */
+export async function appendAt(q: Queryable, items: readonly Item[], hasher: Hasher, head: ChainHead): Promise<{ appended: boolean; seqs: number[]; head: ChainHead }> {
   const contents = items.map(({ ctx, event }, i) => entryContent(head.seq + 1 + i, ctx, event))
-  const entries = await chainEntries(head, contents, hasher)
-  await insertEntries(tx, entries)
-  return contents.map((c) => c.seq)
+  const result = await appendIfHead(q, await chainEntries(head, contents, hasher), head)
+  return { appended: result.appended, seqs: contents.map((c) => c.seq), head: result.head }
 }
 
 function entryContent(seq: number, ctx: ActionContext, event: AuditEvent): AuditEntryContent {

@@ -6,18 +6,25 @@ export async function chainHead(q: Queryable): Promise<ChainHead> {
   return rows[0] ?? GENESIS
 }
 
-/** Inserts a run of chained entries in one statement. */
-export async function insertEntries(q: Queryable, entries: readonly StoredEntry[]): Promise<void> {
-  if (entries.length === 0) return
-  await q.query(
-    `INSERT INTO audit_log (seq, at, action, actor_client_id, actor_org_id, resource_type, resource_id, dataset_id, decision, content, prev_hash, hash)
-     SELECT (e->'content'->>'seq')::bigint, (e->'content'->>'at')::timestamptz, e->'content'->>'action',
-            e->'content'->>'actor_client_id', e->'content'->>'actor_org_id', e->'content'->>'resource_type',
-            e->'content'->>'resource_id', e->'content'->>'dataset_id', e->'content'->>'decision',
-            e->'content', e->>'prev_hash', e->>'hash'
-     FROM jsonb_array_elements($1::jsonb) AS e`,
-    [JSON.stringify(entries)],
+/** What audit_append answered: whether it stored the entries, and the head of the chain after it. */
+export interface AppendResult {
+  appended: boolean
+  head: ChainHead
+}
+
+/**
+ * Stores chained entries if the chain still ends at `expected`, in one statement: audit_append
+ * (migration 0012) takes the chain lock, compares the head and either inserts the entries or
+ * answers the head it found, storing nothing. `expected` null only takes the lock and reads the head.
+ */
+export async function appendIfHead(q: Queryable, entries: readonly StoredEntry[], expected: ChainHead | null): Promise<AppendResult> {
+  const { rows } = await q.query<{ appended: boolean; head_seq: number; head_hash: string }>(
+    'SELECT appended, head_seq, head_hash FROM audit_append($1::jsonb, $2::bigint, $3::text)',
+    [JSON.stringify(entries), expected?.seq ?? null, expected?.hash ?? null],
+    { prepare: true },
   )
+  const row = rows[0]!
+  return { appended: row.appended, head: { seq: row.head_seq, hash: row.head_hash } }
 }
 
 export interface AuditRow {
