@@ -1,7 +1,7 @@
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from './env.js'
 import { ApiError } from './errors.js'
 
@@ -19,8 +19,12 @@ const uploadPaths = [/^\/v1\/datasets\/[^/]+\/records$/, /^\/v1\/standards\/[^/]
  */
 export function bodyLimits(): MiddlewareHandler<AppEnv> {
   const small = limitOf(SMALL_BODY_BYTES)
-  return (c, next) =>
-    uploadPaths.some((p) => p.test(c.req.path)) ? streamingLimit(c.get('services').config.QIAO_MAX_UPLOAD_BYTES)(c, next) : small(c, next)
+  return (c, next) => {
+    // No handler reads the body of a GET or HEAD. Asking for `c.req.raw.body` would make
+    // @hono/node-server build a whole WHATWG Request, a cost every read would pay for nothing.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next()
+    return uploadPaths.some((p) => p.test(c.req.path)) ? streamingLimit(c.get('services').config.QIAO_MAX_UPLOAD_BYTES)(c, next) : small(c, next)
+  }
 }
 
 /**
@@ -110,13 +114,33 @@ function secureHeadersWith(referrerPolicy: 'no-referrer' | 'same-origin'): Middl
   })
 }
 
-/** CORS only for the origins configured in QIAO_CORS_ORIGINS; none by default. */
+const EXPOSED_HEADERS = 'X-Request-Id,ETag,Location'
+
+/**
+ * CORS only for the origins configured in QIAO_CORS_ORIGINS; none by default. Preflights go to
+ * hono/cors. Other requests get their headers once the response exists, set on it in place (as
+ * secureHeaders does): hono/cors sets them on `c.res` before the handler runs, and then each
+ * response is rebuilt from its body stream, which costs every request even without an Origin.
+ */
 export function corsPolicy(): MiddlewareHandler<AppEnv> {
-  return cors({
-    origin: (origin, c) => ((c.get('services').config.QIAO_CORS_ORIGINS as string[]).includes(origin) ? origin : null),
+  const allowed = (origin: string, c: Context<AppEnv>) => (c.get('services').config.QIAO_CORS_ORIGINS as string[]).includes(origin)
+  const preflight = cors({
+    origin: (origin, c) => (allowed(origin, c) ? origin : null),
     allowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Purpose', 'X-Request-Id', 'If-None-Match'],
-    exposeHeaders: ['X-Request-Id', 'ETag', 'Location'],
+    exposeHeaders: EXPOSED_HEADERS.split(','),
     maxAge: 600,
   })
+  return async (c, next) => {
+    if (c.req.method === 'OPTIONS') return preflight(c, next)
+    await next()
+    const headers = c.res.headers
+    // Whether the answer carries CORS headers depends on Origin, so a cache must key on it.
+    headers.append('Vary', 'Origin')
+    const origin = c.req.header('origin')
+    if (origin !== undefined && allowed(origin, c)) {
+      headers.set('Access-Control-Allow-Origin', origin)
+      headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS)
+    }
+  }
 }

@@ -189,6 +189,29 @@ describe('limits and headers', () => {
       await configured.close()
     }
   })
+
+  it('answers simple CORS requests, errors included, for configured origins only, and varies on Origin', async () => {
+    const configured = await createTestWorld({ QIAO_CORS_ORIGINS: 'https://portal.gov.example' })
+    try {
+      const get = (path: string, origin?: string) => configured.app.request(path, { headers: origin ? { origin } : {} })
+      for (const path of ['/health', '/v1/orgs']) {
+        const allowed = await get(path, 'https://portal.gov.example')
+        expect(allowed.headers.get('access-control-allow-origin')).toBe('https://portal.gov.example')
+        expect(allowed.headers.get('access-control-expose-headers')).toBe('X-Request-Id,ETag,Location')
+        expect(allowed.headers.get('vary')).toContain('Origin')
+        const other = await get(path, 'https://evil.example')
+        expect(other.headers.get('access-control-allow-origin')).toBeNull()
+        expect(other.headers.get('vary')).toContain('Origin')
+        const none = await get(path)
+        expect(none.headers.get('access-control-allow-origin')).toBeNull()
+        expect(none.headers.get('vary')).toContain('Origin')
+      }
+      // /v1/orgs without a token is a 401 problem: still readable by the configured origin.
+      expect((await get('/v1/orgs', 'https://portal.gov.example')).status).toBe(401)
+    } finally {
+      await configured.close()
+    }
+  })
 })
 
 describe('values PostgreSQL cannot hold', () => {
