@@ -3,7 +3,7 @@ import type { Hasher } from './audit/hasher.js'
 import type { Config } from './config.js'
 import type { Db } from './db/db.js'
 import { FailureLimiter } from './http/rate-limit.js'
-import { AuthCache } from './identity/auth-cache.js'
+import { AuthCache, VerifiedTokens } from './identity/auth-cache.js'
 import { KeyStore } from './identity/keys.js'
 import type { Logger } from './log.js'
 
@@ -23,6 +23,8 @@ export interface Services {
   keys: KeyStore
   /** "Is this client still active?", cached for QIAO_AUTH_CACHE_SECONDS. */
   authCache: AuthCache
+  /** Tokens already verified, until they expire (the signature is checked once per token). */
+  verifiedTokens: VerifiedTokens
   /** Failed token requests per client id and per source address (brute-force brake). */
   tokenFailures: FailureLimiter
   /** Group-committed appends of audit entries outside change transactions (reads, denials). */
@@ -32,7 +34,7 @@ export interface Services {
 }
 
 /** The parts of Services that live as long as the process, not a request. */
-export function processState(config: Config, clock: Clock): Pick<Services, 'keys' | 'authCache' | 'tokenFailures'> {
+export function processState(config: Config, clock: Clock): Pick<Services, 'keys' | 'authCache' | 'verifiedTokens' | 'tokenFailures'> {
   return {
     tokenFailures: new FailureLimiter(config.QIAO_TOKEN_FAILURES_PER_MINUTE, 60, () => clock.now().getTime()),
     keys: new KeyStore({
@@ -41,5 +43,6 @@ export function processState(config: Config, clock: Clock): Pick<Services, 'keys
       clock,
     }),
     authCache: new AuthCache(config.QIAO_AUTH_CACHE_SECONDS, () => clock.now().getTime()),
+    verifiedTokens: new VerifiedTokens(),
   }
 }

@@ -35,3 +35,37 @@ export class AuthCache {
   }
 }
 
+
+/** What a verified token said, and until when it holds. */
+export interface VerifiedToken {
+  principal: Principal
+  kid: string
+  /** `exp` and `nbf`, in seconds since the epoch. */
+  expiresAt: number
+  notBefore: number | undefined
+}
+
+/**
+ * Access tokens whose signature and claims verified, kept until they expire, so that the next
+ * request with the same token skips the ECDSA check and claim parsing. What can change after the
+ * first check is still checked on every use: the time (exp, nbf) and whether the signing key still
+ * verifies (a retired or removed key ends its tokens at once). Bounded: cleared when full.
+ */
+export class VerifiedTokens {
+  private entries = new Map<string, VerifiedToken>()
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  get(token: string): VerifiedToken | undefined {
+    return this.entries.get(token)
+  }
+
+  set(token: string, verified: VerifiedToken) {
+    if (this.entries.size >= this.maxEntries) this.entries.clear()
+    this.entries.set(token, verified)
+  }
+
+  delete(token: string) {
+    this.entries.delete(token)
+  }
+}

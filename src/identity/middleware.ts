@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose'
+import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose'
 import type { MiddlewareHandler } from 'hono'
 import { z } from 'zod'
 import type { ActionContext } from '../audit/recorder.js'
@@ -84,8 +84,38 @@ function bearerToken(c: AppContext): string | undefined {
 }
 
 async function authenticate(c: AppContext, token: string): Promise<Principal> {
-  const { db, config, keys, authCache } = c.get('services')
-  let payload: unknown
+  const { db, authCache } = c.get('services')
+  const principal = await verifiedPrincipal(c, token)
+  if (!(await authCache.isActive(db, principal))) throw invalidToken('the client is revoked or its organisation suspended')
+  return principal
+}
+
+/** The token's principal: from the cache of verified tokens while it holds, else verified now. */
+async function verifiedPrincipal(c: AppContext, token: string): Promise<Principal> {
+  const { db, keys, verifiedTokens, clock } = c.get('services')
+  const cached = verifiedTokens.get(token)
+  if (cached) {
+    const now = clock.now().getTime() / 1000
+    const current = now - CLOCK_TOLERANCE_SECONDS < cached.expiresAt && (cached.notBefore === undefined || now + CLOCK_TOLERANCE_SECONDS >= cached.notBefore)
+    if (current && (await keys.verificationKey(db, cached.kid))) return cached.principal
+    // Expired, not yet valid or its key retired: forget it and let jwtVerify say why.
+    verifiedTokens.delete(token)
+  }
+  const { payload, kid } = await verifyToken(c, token)
+  const claims = claimsSchema.safeParse(payload)
+  if (!claims.success) throw invalidToken('the token does not carry Qiao claims')
+  const principal: Principal = {
+    clientId: claims.data.sub,
+    orgId: claims.data.org,
+    orgKind: claims.data.org_kind,
+    roles: claims.data.roles,
+  }
+  verifiedTokens.set(token, { principal, kid, expiresAt: payload.exp!, notBefore: payload.nbf })
+  return principal
+}
+
+async function verifyToken(c: AppContext, token: string): Promise<{ payload: JWTPayload; kid: string }> {
+  const { db, config, keys, clock } = c.get('services')
   try {
     const verified = await jwtVerify(
       token,
@@ -100,24 +130,14 @@ async function authenticate(c: AppContext, token: string): Promise<Principal> {
         algorithms: [SIGNING_ALG],
         typ: 'at+jwt',
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        currentDate: c.get('services').clock.now(),
+        currentDate: clock.now(),
         requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       },
     )
-    payload = verified.payload
+    return { payload: verified.payload, kid: verified.protectedHeader.kid! }
   } catch (error) {
     throw invalidToken(tokenProblem(error))
   }
-  const claims = claimsSchema.safeParse(payload)
-  if (!claims.success) throw invalidToken('the token does not carry Qiao claims')
-  const principal: Principal = {
-    clientId: claims.data.sub,
-    orgId: claims.data.org,
-    orgKind: claims.data.org_kind,
-    roles: claims.data.roles,
-  }
-  if (!(await authCache.isActive(db, principal))) throw invalidToken('the client is revoked or its organisation suspended')
-  return principal
 }
 
 function tokenProblem(error: unknown): string {
