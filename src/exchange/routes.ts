@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import type { AppContext, AppEnv } from '../http/env.js'
 import { ApiError } from '../http/errors.js'
+import { digestOne } from '../audit/hasher.js'
 import { bearerSecurity, errorResponses } from '../http/openapi.js'
 import { decodeCursor, encodeCursor, page, pageQuery } from '../http/pagination.js'
 import { actionContext, optionalAuth, principalOf, requireAuth, requireRole } from '../identity/middleware.js'
@@ -357,23 +358,14 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>) {
       afterKey: after === undefined ? undefined : uriDecoded(after.k, 'query.cursor'),
       limit,
     })
-    const body = { items: result.items, next_cursor: result.nextKey === null ? null : encodeCursor({ k: encodeURIComponent(result.nextKey) }) }
-    const etag = await etagOf(body)
-    c.header('ETag', etag)
-    c.header('Cache-Control', 'private, no-cache')
-    if (matches(c.req.valid('header')['if-none-match'], etag)) return c.body(null, 304)
-    return c.json(body, 200)
+    return conditionalJson(c, { items: result.items, next_cursor: result.nextKey === null ? null : encodeCursor({ k: encodeURIComponent(result.nextKey) }) })
   })
 
   app.openapi(readRecordRoute, async (c) => {
     const { id, key } = c.req.valid('param')
     const { fields, filter } = c.req.valid('query')
     const record = await readRecord(c.get('services'), actionContext(c), { ...readOf(c, id, fields), filters: parseFilters(filter) }, key)
-    const etag = await etagOf(record)
-    c.header('ETag', etag)
-    c.header('Cache-Control', 'private, no-cache')
-    if (matches(c.req.valid('header')['if-none-match'], etag)) return c.body(null, 304)
-    return c.json(record, 200)
+    return conditionalJson(c, record)
   })
 
   app.openapi(aggregateRoute, async (c) => {
@@ -422,11 +414,21 @@ function uriDecoded(text: string, path: string): string {
 }
 
 /** A strong ETag over the answer as sent: equal answers, equal tags, whatever changed underneath. */
-async function etagOf(body: unknown): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(body))))
+/**
+ * A delivered body with its ETag (the first 128 bits of the SHA-256 of the JSON sent, so the tag
+ * changes with any byte of it), or 304 when If-None-Match already holds that tag. The JSON is
+ * written once, for both the digest and the answer.
+ */
+async function conditionalJson(c: AppContext, body: unknown): Promise<Response> {
+  const json = JSON.stringify(body)
+  const digest = await digestOne(c.get('services').hasher, json)
   let hex = ''
   for (const byte of digest.subarray(0, 16)) hex += byte.toString(16).padStart(2, '0')
-  return `"${hex}"`
+  const etag = `"${hex}"`
+  c.header('ETag', etag)
+  c.header('Cache-Control', 'private, no-cache')
+  if (matches(c.req.header('if-none-match'), etag)) return c.body(null, 304)
+  return c.body(json, 200, { 'Content-Type': 'application/json' })
 }
 
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
