@@ -184,6 +184,33 @@ describe('JWKS', () => {
   })
 })
 
+describe('a token used before', () => {
+  it('is refused once it expires, though it verified before (the verified-token cache checks the time on each use)', async () => {
+    const actor = await createActor(world, cast.admin, cast.deptB.orgId, ['consumer'])
+    expect((await call(world, 'GET', '/v1/orgs', { token: actor.token })).status).toBe(200)
+    const ttl = world.services.config.QIAO_TOKEN_TTL_SECONDS
+    world.clock.advance((ttl + 10) * 1000)
+    try {
+      const res = await call(world, 'GET', '/v1/orgs', { token: actor.token })
+      expect(res.status).toBe(401)
+      expect(res.body.detail).toMatch(/has expired/)
+    } finally {
+      world.clock.advance(-(ttl + 10) * 1000)
+    }
+    // Back within its lifetime (a test clock only), it verifies again: nothing was cached as refused.
+    expect((await call(world, 'GET', '/v1/orgs', { token: actor.token })).status).toBe(200)
+  })
+
+  it('is refused once its client is revoked, though it verified before', async () => {
+    const actor = await createActor(world, cast.admin, cast.deptB.orgId, ['consumer'])
+    expect((await call(world, 'GET', '/v1/orgs', { token: actor.token })).status).toBe(200)
+    expect((await call(world, 'DELETE', `/v1/clients/${actor.clientId}`, { token: cast.admin.token })).status).toBeLessThan(300)
+    const res = await call(world, 'GET', '/v1/orgs', { token: actor.token })
+    expect(res.status).toBe(401)
+    expect(res.body.detail).toMatch(/revoked/)
+  })
+})
+
 describe('brute-force brake', () => {
   it('refuses a client id after repeated failures, before checking the secret, until the window passes', async () => {
     const victim = await createActor(world, cast.admin, cast.deptB.orgId, ['consumer'])
