@@ -5,6 +5,8 @@ import { parseExportLine, verifyChain } from '../../src/audit/verify.js'
 import { verifyCheckpoint } from '../../src/audit/checkpoint.js'
 import { nodeHasher } from '../../src/audit/hasher-node.js'
 import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js'
+import { recordEvent } from '../../src/audit/recorder.js'
+import { appendIfHead } from '../../src/audit/repository.js'
 import { AuditWriter } from '../../src/audit/writer.js'
 import { createPostgresDb } from '../../src/db/postgres.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
@@ -21,6 +23,11 @@ beforeAll(async () => {
 afterAll(() => world.close())
 
 const ctx = (i: number) => ({ requestId: `r-${i}`, actor: null, sourceIp: '127.0.0.1', at: new Date() })
+const content = (seq: number): AuditEntryContent => ({
+  seq, at: new Date().toISOString(), request_id: `c-${seq}`, actor_client_id: null, actor_org_id: null, action: 'test.raw',
+  resource_type: null, resource_id: null, dataset_id: null, decision: null, reason: null, purpose: null, grant_id: null,
+  fields: null, row_count: null, source_ip: null, details: {},
+})
 const verify = async (w: TestWorld) => (await call(w, 'GET', '/v1/audit/verify', { token: cast.admin.token })).body
 
 describe('the append path', () => {
@@ -32,6 +39,36 @@ describe('the append path', () => {
     expect(Math.max(...seqs)).toBe(before + 200)
     const result = await verify(world)
     expect(result, JSON.stringify(result)).toMatchObject({ ok: true, size: before + 200 })
+  })
+
+  it('stores nothing when the head moved, and answers the head it found', async () => {
+    const { db } = world.services
+    const head = (await appendIfHead(db, [], null)).head
+    const stale = { seq: head.seq - 1, hash: GENESIS.hash }
+    const entries = await chainEntries(stale, [content(stale.seq + 1)], nodeHasher)
+    const answer = await appendIfHead(db, entries, stale)
+    expect(answer).toEqual({ appended: false, head })
+    expect((await appendIfHead(db, [], null)).head).toEqual(head)
+  })
+
+  it('refuses entries that do not continue the chain at the expected head', async () => {
+    const { db } = world.services
+    const head = (await appendIfHead(db, [], null)).head
+    const skipping = await chainEntries({ seq: head.seq + 1, hash: head.hash }, [content(head.seq + 2)], nodeHasher)
+    await expect(appendIfHead(db, skipping, head)).rejects.toThrow(/do not continue the chain/)
+    expect((await appendIfHead(db, [], null)).head).toEqual(head)
+    expect(await verify(world)).toMatchObject({ ok: true })
+  })
+
+  it('keeps one chain while change transactions append beside the group commit', async () => {
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        i % 3 === 0
+          ? world.services.db.transaction((tx) => recordEvent(tx, ctx(i), { action: 'test.change' }, nodeHasher))
+          : world.services.audit.append(ctx(i), { action: 'test.read' }),
+      ),
+    )
+    expect(await verify(world)).toMatchObject({ ok: true })
   })
 
   it.runIf(testDriver === 'postgres')('keeps one chain when two gateway instances append to one PostgreSQL', async () => {
