@@ -2,6 +2,7 @@ import type { AuditWriter } from './audit/writer.js'
 import type { Hasher } from './audit/hasher.js'
 import type { Config } from './config.js'
 import type { Db } from './db/db.js'
+import { ReadHints } from './exchange/read-hints.js'
 import { FailureLimiter } from './http/rate-limit.js'
 import { AuthCache, VerifiedTokens } from './identity/auth-cache.js'
 import { KeyStore } from './identity/keys.js'
@@ -27,6 +28,8 @@ export interface Services {
   verifiedTokens: VerifiedTokens
   /** Failed token requests per client id and per source address (brute-force brake). */
   tokenFailures: FailureLimiter
+  /** Guesses that let a read ask for its context and its records in one statement (src/exchange/read-hints.ts). */
+  readHints: ReadHints
   /** Group-committed appends of audit entries outside change transactions (reads, denials). */
   audit: AuditWriter
   /** SHA-256 for the audit chain: Node's crypto on Node, WebCrypto on Workers. */
@@ -34,7 +37,7 @@ export interface Services {
 }
 
 /** The parts of Services that live as long as the process, not a request. */
-export function processState(config: Config, clock: Clock): Pick<Services, 'keys' | 'authCache' | 'verifiedTokens' | 'tokenFailures'> {
+export function processState(config: Config, clock: Clock): Pick<Services, 'keys' | 'authCache' | 'verifiedTokens' | 'tokenFailures' | 'readHints'> {
   return {
     tokenFailures: new FailureLimiter(config.QIAO_TOKEN_FAILURES_PER_MINUTE, 60, () => clock.now().getTime()),
     keys: new KeyStore({
@@ -44,5 +47,6 @@ export function processState(config: Config, clock: Clock): Pick<Services, 'keys
     }),
     authCache: new AuthCache(config.QIAO_AUTH_CACHE_SECONDS, () => clock.now().getTime()),
     verifiedTokens: new VerifiedTokens(),
+    readHints: new ReadHints(),
   }
 }

@@ -1,20 +1,24 @@
 // Delivering records to consumers. Every read goes through decideAccess with the caller's grant
 // for the purpose it states; the records are projected to the granted fields, filtered by the
 // grant's row filter, masked per the grant (or the standard's default masks in a masked mode),
-// counted against the grant's daily quota and audited before the answer leaves.
+// counted against the grant's daily quota and audited before the answer leaves. A read usually
+// costs two statements: one that reads the context, the policy and the records together
+// (decisionInputs), and its share of the audit group commit.
 
 import type { ActionContext } from '../audit/recorder.js'
 import { chinaDate } from '../calendar/working-days.js'
 import { datasetNotFound } from '../catalog/service.js'
 import { catalogueView } from '../catalog/visibility.js'
+import type { Principal } from '../http/env.js'
 import { ApiError } from '../http/errors.js'
 import type { MaskSpec } from '../standards/annotations.js'
 import { decideAccess, type AccessDecision, type GrantFacts } from './decide.js'
 import { createMasker, type FieldMasks } from './masking.js'
-import { loadTierPolicy } from './policy-service.js'
+import { sameMatrix } from './policy.js'
 import { MIN_CELL_SIZE, suppressSmallCells, type SuppressedTable } from './aggregates.js'
 import * as repo from './repository.js'
 import type { GrantRow, RecordRow } from './repository.js'
+import type { Services } from '../services.js'
 import { datasetFields, factsOf, type Deps } from './service.js'
 
 export interface ReadRequest {
@@ -43,18 +47,24 @@ interface ReadScope {
   masks: FieldMasks
   keyField: string
   dimensions: repo.Dimension[]
+  /** The records selected with the context, when they were selected under exactly `conditions`. */
+  records: RecordRow[] | undefined
 }
 
 /** The deps delivery needs, and the audit writer for reads. */
-export type DeliveryDeps = Deps
+export type DeliveryDeps = Deps & Pick<Services, 'readHints'>
+
+/** The records a read will deliver if allowed, as SQL for the conditions it will run under. */
+type RecordsQuery = (conditions: readonly repo.Condition[]) => (first: number) => repo.SqlPart
 
 /**
  * A page of records in key order. Refusals (403), like reads, are audited before the caller
  * learns of them; a dataset the caller may not know exists answers 404 as a missing one does.
  */
 export async function readRecords(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, page: { afterKey?: string; limit: number }): Promise<RecordsPage> {
-  const scope = await readScope(deps, ctx, read)
-  const rows = await repo.pageRecords(deps.db, read.datasetId, scope.conditions, { afterKey: page.afterKey, limit: page.limit + 1 })
+  const query = (conditions: readonly repo.Condition[]) => (first: number) => repo.pageSql(read.datasetId, conditions, { afterKey: page.afterKey, limit: page.limit + 1 }, first)
+  const scope = await readScope(deps, ctx, read, 'records', query)
+  const rows = scope.records ?? (await repo.selectRecords(deps.db, query(scope.conditions)(1)))
   const pageRows = rows.slice(0, page.limit)
   const items = await deliver(deps, ctx, read, scope, pageRows)
   return {
@@ -67,20 +77,46 @@ export async function readRecords(deps: DeliveryDeps, ctx: ActionContext, read: 
 
 /** One record by key; 404 when it is missing, deleted or outside the grant's row filter. */
 export async function readRecord(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, key: string): Promise<Record<string, unknown>> {
-  const scope = await readScope(deps, ctx, read)
-  const row = await repo.findRecord(deps.db, read.datasetId, key, scope.conditions)
-  const items = await deliver(deps, ctx, read, scope, row ? [row] : [])
+  const query = (conditions: readonly repo.Condition[]) => (first: number) => repo.recordSql(read.datasetId, key, conditions, first)
+  const scope = await readScope(deps, ctx, read, 'records', query)
+  const rows = scope.records ?? (await repo.selectRecords(deps.db, query(scope.conditions)(1)))
+  const items = await deliver(deps, ctx, read, scope, rows.slice(0, 1))
   const item = items[0]
   if (!item) throw new ApiError('not_found', `record ${key} not found in ${read.datasetId}`)
   return item
 }
 
-async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, kind: 'records' | 'aggregate' = 'records'): Promise<ReadScope> {
+/** Reads whose policy keeps changing under them give up after this many statements. */
+const CONTEXT_ATTEMPTS = 3
+
+/**
+ * What a read is decided from, usually in one statement (repo.readContext): the context, the tier
+ * policy, and, for `records`, the records the read expects to deliver, selected under the row
+ * filter the hints guess. The catalogue view in that statement is built from the matrix the last
+ * read found; when the statement shows the policy has changed since, it is asked again with the
+ * matrix it showed, so the answer's view and matrix are always the policy in force.
+ */
+async function decisionInputs(deps: DeliveryDeps, principal: Principal | undefined, read: ReadRequest, expected: readonly repo.Condition[] | undefined, records: RecordsQuery | undefined) {
+  let matrix = deps.readHints.matrix
+  for (let attempt = 0; attempt < CONTEXT_ATTEMPTS; attempt++) {
+    const answer = await repo.readContext(deps.db, catalogueView(principal, matrix), read.datasetId, principal?.orgId ?? null, expected && records?.(expected))
+    const inForce = deps.readHints.matrixFor(answer.storedMatrix)
+    if (inForce === matrix || sameMatrix(inForce, matrix)) return { ...answer, matrix }
+    matrix = inForce
+  }
+  throw new ApiError('unavailable', 'the tier policy changed while this read was decided: try again', { headers: { 'Retry-After': '1' } })
+}
+
+/**
+ * Decides a read from decisionInputs. Its records are used only if they were selected under
+ * exactly the conditions the decision gives; otherwise the caller selects them again.
+ */
+async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, kind: 'records' | 'aggregate', records?: RecordsQuery): Promise<ReadScope> {
   const principal = ctx.actor ?? undefined
-  // Two round trips decide a read: the tier policy (the caller's catalogue view depends on it),
-  // then everything else in one statement. A dataset the view does not show answers 404.
-  const matrix = (await loadTierPolicy(deps.db)).matrix
-  const context = await repo.readContext(deps.db, catalogueView(principal, matrix), read.datasetId, principal?.orgId ?? null)
+  const callerOrgId = principal?.orgId ?? null
+  const filters = read.filters ?? []
+  const expected = records && [...deps.readHints.rowFilter(callerOrgId, read.datasetId, read.purpose), ...filters]
+  const { context, matrix, records: selected } = await decisionInputs(deps, principal, read, expected, records)
   if (!context) throw datasetNotFound(read.datasetId)
   const dataset = context.dataset
   const facts = factsOf(dataset, context.providerRegionCode)
@@ -133,7 +169,6 @@ async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadReque
     const mask = maskOf(field)
     if (mask) masks[field] = mask
   }
-  const filters = read.filters ?? []
   const unreadable = filters.filter((f) => !usable.includes(f.field)).map((f) => f.field)
   if (unreadable.length > 0) return refuse({ reason: 'tier_forbidden', detail: `filters on fields outside what the caller may read: ${unreadable.join(', ')}` }, grant)
   // Filtering on a masked field would let a caller probe its raw values one guess at a time.
@@ -152,7 +187,10 @@ async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadReque
     }
   }
   const dimensions = fields.map((field) => ({ field, kind: standardFields.get(field)?.aggregatable ?? 'value' }))
-  return { decision, grant: active, fields, conditions: [...(active?.row_filter ?? []), ...filters], masks, keyField: dataset.key_field, dimensions }
+  const conditions = [...(active?.row_filter ?? []), ...filters]
+  if (records) deps.readHints.rememberRowFilter(callerOrgId, read.datasetId, read.purpose, active?.row_filter ?? [])
+  const selectedUnder = expected !== undefined && JSON.stringify(expected) === JSON.stringify(conditions)
+  return { decision, grant: active, fields, conditions, masks, keyField: dataset.key_field, dimensions, records: selectedUnder ? selected : undefined }
 }
 
 /** Projects and masks the rows, takes them from the quota, and audits the read: then they may go. */

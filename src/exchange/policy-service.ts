@@ -66,6 +66,11 @@ function checkedMatrix(matrix: TierMatrix): TierMatrix {
   throw new ApiError('validation_failed', `${errors.length} invalid cell${errors.length === 1 ? '' : 's'}: ${errors.map((e) => e.path).join(', ')}`, { errors })
 }
 
+/** The matrix in force for a stored matrix (null: none stored), exactly as loadTierPolicy gives it. */
+export function matrixOfStored(matrix: unknown): TierMatrix {
+  return policyOf({ matrix, updated_at: null, updated_by: null }).matrix
+}
+
 function policyOf(row: TierPolicyRow | undefined): TierPolicy {
   const updatedAt = row?.updated_at ?? null
   const updatedBy = row?.updated_by ?? null

@@ -239,29 +239,63 @@ type GrantJson = Omit<GrantRow, 'expires_at' | 'created_at' | 'revoked_at' | 'ha
   hash_key: string
 }
 
+/** A piece of SQL with its parameters, numbered from where the statement it goes into says. */
+export interface SqlPart {
+  sql: string
+  params: unknown[]
+}
+
+/** What readContext found: the context (undefined: not visible), the policy read with it, and the records asked for. */
+export interface ReadContextAnswer {
+  context: ReadContext | undefined
+  /** The stored tier matrix as text, read in the same statement; null when none is stored (the defaults apply). */
+  storedMatrix: string | null
+  /** The records `records` selected, in key order, when it was given and the dataset is visible. */
+  records: RecordRow[] | undefined
+}
+
 /**
  * The dataset if the view shows it (findVisibleDataset's condition, unchanged), its provider's and
- * the caller's region codes, and the grants the caller's organisation holds on it (as grantsHeld
- * answers them), in ONE statement rather than five round trips, so that a read loads the database
- * less (docs/benchmarks.md, "Delivery"). undefined: not visible.
+ * the caller's region codes, the grants the caller's organisation holds on it (as grantsHeld
+ * answers them) and the stored tier policy, in ONE statement rather than six round trips, so that
+ * a read loads the database less (docs/benchmarks.md, "Delivery"). `records` (pageSql, recordSql)
+ * adds the records a read expects to deliver to the same statement: the caller uses them only if
+ * its decision, made from this answer, confirms the conditions they were selected with.
  */
-export async function readContext(q: Queryable, view: CatalogueView, datasetId: string, callerOrgId: string | null): Promise<ReadContext | undefined> {
+export async function readContext(
+  q: Queryable,
+  view: CatalogueView,
+  datasetId: string,
+  callerOrgId: string | null,
+  records?: (first: number) => SqlPart,
+): Promise<ReadContextAnswer> {
   const visible = visibleDatasetQuery(view, datasetId, ['o.region_code AS provider_region_code'])
-  const { rows } = await q.query<DatasetRow & { provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] }>(
-    `WITH ds AS (${visible.sql})
+  const params = [...visible.params, callerOrgId]
+  const page = records?.(params.length + 1)
+  const { rows } = await q.query<
+    DatasetRow & { provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] | null; stored_matrix: string | null; records: RecordRow[] | null }
+  >(
+    `WITH ds AS (${visible.sql})${page ? `, page AS (${page.sql})` : ''}
      SELECT ds.*,
        (SELECT c.region_code FROM organisations c WHERE c.id = $8::text) AS caller_region_code,
        (SELECT coalesce(json_agg(g ORDER BY g.created_at DESC, g.id DESC), '[]'::json)
           FROM (SELECT ${grantColumns.replace('hash_key', "encode(hash_key, 'hex') AS hash_key")} FROM grants
-                WHERE consumer_org_id = $8::text AND dataset_id = ds.id ORDER BY created_at DESC, id DESC LIMIT 100) g) AS grants
-     FROM ds`,
-    [...visible.params, callerOrgId],
+                WHERE consumer_org_id = $8::text AND dataset_id = ds.id ORDER BY created_at DESC, id DESC LIMIT 100) g) AS grants,
+       (SELECT matrix::text FROM tier_policy WHERE singleton) AS stored_matrix,
+       ${page ? `CASE WHEN ds.id IS NOT NULL THEN (SELECT coalesce(json_agg(page ORDER BY page.key), '[]'::json) FROM page) END` : 'NULL::json'} AS records
+     FROM (SELECT) AS one LEFT JOIN ds ON true`,
+    [...params, ...(page?.params ?? [])],
     { prepare: true },
   )
-  const row = rows[0]
-  if (!row) return undefined
-  const { provider_region_code, caller_region_code, grants, ...dataset } = row
-  return { dataset, providerRegionCode: provider_region_code, callerRegionCode: caller_region_code, grants: grants.map(grantFromJson) }
+  const { provider_region_code, caller_region_code, grants, stored_matrix, records: found, ...dataset } = rows[0]!
+  return {
+    storedMatrix: stored_matrix,
+    records: found ?? undefined,
+    context:
+      dataset.id === null
+        ? undefined
+        : { dataset, providerRegionCode: provider_region_code, callerRegionCode: caller_region_code, grants: (grants ?? []).map(grantFromJson) },
+  }
 }
 
 /** A grant as json_agg gives it: timestamps as ISO text, the key as hex. */
@@ -335,10 +369,11 @@ export interface RecordRow {
 }
 
 // The objections_disputed partial index answers this in the page's query: first once whether the
-// dataset has any disputed record at all (the common answer, no), and only then per record.
-const recordColumns = `r.key, r.version, r.data,
+// dataset (the parameter `dataset`) has any disputed record at all (the usual answer, no), and only
+// then per record.
+const recordColumns = (dataset: string) => `r.key, r.version, r.data,
   (SELECT EXISTS (SELECT 1 FROM objections ob
-                  WHERE ob.dataset_id = $1 AND ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL))
+                  WHERE ob.dataset_id = ${dataset}::text AND ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL))
   AND EXISTS (SELECT 1 FROM objections ob
               WHERE ob.dataset_id = r.dataset_id AND ob.record_key = r.key AND ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL) AS disputed`
 
@@ -375,37 +410,40 @@ function rowFilterSql(conditions: readonly Condition[], first: number): { sql: s
 }
 
 /**
- * A page of live records in key order, after `afterKey`, matching every condition. The first page
- * and the pages after a key are two statements, so that each has one plan (prepared): a single
- * `($2 IS NULL OR r.key > $2)` would leave a generic plan unable to start the index scan at the key.
+ * A page of live records in key order, after `afterKey`, matching every condition, with its
+ * parameters numbered from $`first`. The first page and the pages after a key are two statements,
+ * so that each has one plan (prepared): a single `($n IS NULL OR r.key > $n)` would leave a
+ * generic plan unable to start the index scan at the key.
  */
-export async function pageRecords(
-  q: Queryable,
-  datasetId: string,
-  conditions: readonly Condition[],
-  page: { afterKey?: string; limit: number },
-): Promise<RecordRow[]> {
-  const after = page.afterKey === undefined ? [] : [page.afterKey]
-  const filter = rowFilterSql(conditions, 3 + after.length)
-  const { rows } = await q.query<RecordRow>(
-    `SELECT ${recordColumns} FROM records r
-     WHERE r.dataset_id = $1 AND r.deleted_at IS NULL ${after.length > 0 ? 'AND r.key > $3::text' : ''} AND ${filter.sql}
-     ORDER BY r.key LIMIT $2`,
-    [datasetId, page.limit, ...after, ...filter.params],
-    { prepare: true },
-  )
-  return rows
+export function pageSql(datasetId: string, conditions: readonly Condition[], page: { afterKey?: string; limit: number }, first = 1): SqlPart {
+  const [dataset, limit, after] = [`$${first}`, `$${first + 1}`, `$${first + 2}`]
+  const afterKey = page.afterKey === undefined ? [] : [page.afterKey]
+  const filter = rowFilterSql(conditions, first + 2 + afterKey.length)
+  return {
+    sql: `SELECT ${recordColumns(dataset)} FROM records r
+     WHERE r.dataset_id = ${dataset}::text AND r.deleted_at IS NULL ${afterKey.length > 0 ? `AND r.key > ${after}::text` : ''} AND ${filter.sql}
+     ORDER BY r.key LIMIT ${limit}::integer`,
+    params: [datasetId, page.limit, ...afterKey, ...filter.params],
+  }
+}
+
+/** The live record with `key` if it matches every condition, parameters numbered from $`first`. */
+export function recordSql(datasetId: string, key: string, conditions: readonly Condition[], first = 1): SqlPart {
+  const filter = rowFilterSql(conditions, first + 2)
+  return {
+    sql: `SELECT ${recordColumns(`$${first}`)} FROM records r
+     WHERE r.dataset_id = $${first}::text AND r.key = $${first + 1}::text AND r.deleted_at IS NULL AND ${filter.sql}`,
+    params: [datasetId, key, ...filter.params],
+  }
 }
 
 export async function findRecord(q: Queryable, datasetId: string, key: string, conditions: readonly Condition[]): Promise<RecordRow | undefined> {
-  const filter = rowFilterSql(conditions, 3)
-  const { rows } = await q.query<RecordRow>(
-    `SELECT ${recordColumns} FROM records r
-     WHERE r.dataset_id = $1 AND r.key = $2 AND r.deleted_at IS NULL AND ${filter.sql}`,
-    [datasetId, key, ...filter.params],
-    { prepare: true },
-  )
-  return rows[0]
+  return (await selectRecords(q, recordSql(datasetId, key, conditions)))[0]
+}
+
+/** Runs pageSql or recordSql on its own. */
+export async function selectRecords(q: Queryable, part: SqlPart): Promise<RecordRow[]> {
+  return (await q.query<RecordRow>(part.sql, part.params, { prepare: true })).rows
 }
 
 export interface Dimension {

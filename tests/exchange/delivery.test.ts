@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_TIER_MATRIX, type TierMatrix } from '../../src/exchange/policy.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
-import { call, createCast, expectStandardSecurity, type Cast } from '../support/identity.js'
+import { call, createActor, createCast, createOrg, department, expectStandardSecurity, type Cast } from '../support/identity.js'
 import { citizenId } from '../support/catalog.js'
 import { exchangeDatasets, fileRequest, grantFor, read, refreshTokens, requestBody, type ExchangeWorld } from '../support/exchange.js'
 
@@ -49,6 +50,24 @@ describe('direct and open reads', () => {
     const res = await read(world, cast.deptA.consumer, records(data.population))
     expect(res.status, res.text).toBe(200)
     expect(res.body.items[0].citizen_id).toMatch(/^\d{17}[\dX]$/)
+  })
+})
+
+describe('policy changes', () => {
+  it('apply to the very next read (a read re-reads the policy in the statement that decides it)', async () => {
+    expect((await read(world, undefined, records(data.points))).status).toBe(200)
+    const setPolicy = async (tiers: TierMatrix) => {
+      const res = await call(world, 'PUT', '/v1/policy/tiers', { token: cast.admin.token, body: { tiers, reason: 'test' } })
+      expect(res.status, res.text).toBe(200)
+    }
+    await setPolicy({ ...DEFAULT_TIER_MATRIX, L1: { ...DEFAULT_TIER_MATRIX.L1, anonymous: 'none' } })
+    try {
+      const closed = await read(world, undefined, records(data.points))
+      expect(closed.status, closed.text).toBe(404)
+    } finally {
+      await setPolicy(DEFAULT_TIER_MATRIX)
+    }
+    expect((await read(world, undefined, records(data.points))).status).toBe(200)
   })
 })
 
@@ -105,6 +124,34 @@ describe('reads under a grant', () => {
     expect(inside.status, inside.text).toBe(200)
     const outside = await read(world, cast.deptB.consumer, `${records(data.population)}/${citizenId(1)}`, purpose)
     expect(outside.status, outside.text).toBe(404)
+  })
+
+  it('reads under the row filter of the grant in force, also when the grant for the purpose is replaced by one with another filter', async () => {
+    const purpose = 'filter-replaced'
+    const regions = async () => {
+      const res = await read(world, cast.deptB.consumer, records(data.population), purpose)
+      expect(res.status, res.text).toBe(200)
+      return [...new Set(res.body.items.map((r: { household_region_code: string }) => r.household_region_code.slice(0, 4)))]
+    }
+    const first = await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose }, {
+      fields: ['household_region_code'],
+      row_filter: [{ field: 'household_region_code', op: 'prefix', value: '3301' }],
+    })
+    expect(await regions()).toEqual(['3301'])
+    expect(await regions()).toEqual(['3301'])
+    expect((await call(world, 'DELETE', `/v1/grants/${first}`, { token: cast.deptA.approver.token })).status).toBe(200)
+    await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose }, {
+      fields: ['household_region_code'],
+      row_filter: [{ field: 'household_region_code', op: 'prefix', value: '3101' }],
+    })
+    expect(await regions()).toEqual(['3101'])
+    // Another organisation's grant for the same dataset and purpose has no filter at all.
+    const other = await createActor(world, cast.admin, await createOrg(world, cast.admin, department('某区人力资源和社会保障局', '310104')), ['consumer'])
+    await grantFor(world, cast, other, data.population, { purpose }, { fields: ['household_region_code'] })
+    const unfiltered = await read(world, other, records(data.population), purpose)
+    expect(unfiltered.status, unfiltered.text).toBe(200)
+    expect(unfiltered.body.items).toHaveLength(10)
+    expect(await regions()).toEqual(['3101'])
   })
 
   it('paginates with an opaque cursor and answers 304 to a matching If-None-Match', async () => {
