@@ -152,12 +152,12 @@ export async function findVisibleDataset(q: Queryable, view: CatalogueView, id: 
 }
 
 /**
- * The SELECT findVisibleDataset runs (parameters $1 to $7), with `extra` columns over `d` and `o`
- * added, for statements that fetch more along with the dataset in the same round trip
- * (src/exchange/repository.ts's readContext): the visibility condition stays this one.
+ * The SELECT findVisibleDataset runs (parameters $1 to $7), for statements that fetch more along
+ * with the dataset in the same round trip (src/exchange/repository.ts's readContext): the
+ * visibility condition stays this one. `select` replaces the columns (over `d` and `o`).
  */
-export function visibleDatasetQuery(view: CatalogueView, id: string, extra: readonly string[] = []): { sql: string; params: unknown[] } {
-  return { sql: `SELECT ${[columns, ...extra].join(', ')} ${fromDatasets} WHERE d.id = $7 AND ${visibleTo(1)}`, params: [...viewParams(view), id] }
+export function visibleDatasetQuery(view: CatalogueView, id: string, select: readonly string[] = [columns]): { sql: string; params: unknown[] } {
+  return { sql: `SELECT ${select.join(', ')} ${fromDatasets} WHERE d.id = $7 AND ${visibleTo(1)}`, params: [...viewParams(view), id] }
 }
 
 export interface DatasetFilter {

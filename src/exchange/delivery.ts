@@ -198,9 +198,8 @@ async function deliver(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest
   const grant = scope.grant
   // Each request costs at least one, so that empty pages are not free.
   await chargeQuota(deps, ctx, read, scope, Math.max(1, rows.length))
-  const projected = rows.map((row) => project(row.data, scope.fields))
   const masker = await createMasker(scope.masks, grant?.hash_key)
-  const items = flagDisputed(rows, await masker.maskAll(projected))
+  const items = flagDisputed(rows, await masker.maskAll(rows.map((row) => row.data), scope.fields))
   await deps.audit.append(ctx, {
     action: 'dataset.read',
     datasetId: read.datasetId,
@@ -249,12 +248,6 @@ export async function aggregateRecords(deps: DeliveryDeps, ctx: ActionContext, r
     details: { aggregate: true, k: MIN_CELL_SIZE, suppressed_cells: table.suppressedCells },
   })
   return { dimensions: scope.dimensions, k: MIN_CELL_SIZE, table }
-}
-
-function project(data: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
-  const out: [string, unknown][] = []
-  for (const field of fields) if (Object.hasOwn(data, field)) out.push([field, data[field]])
-  return Object.fromEntries(out)
 }
 
 /** Takes `cost` from the grant's quota for today (China); a refusal is audited and answers 429. */

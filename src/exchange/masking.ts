@@ -1,7 +1,7 @@
 // Field masks (schemas/README.md, "Masks"), applied to records on their way to a consumer.
 // WebCrypto only, so the same code runs on Workers. A masker is built once per grant and request:
 // the key is imported once, each field's mask is compiled to a closure, and the HMACs of a page
-// of records run concurrently.
+// of records run concurrently; a page without hash masks is masked synchronously.
 
 import { maskSpecSchema, type MaskSpec } from '../standards/annotations.js'
 
@@ -45,26 +45,35 @@ type CompiledMask = (value: unknown, hash: HashText) => MaskedValue | Promise<Ma
 export interface Masker {
   /** The record with each listed field masked; other fields, and absent ones, as they were. */
   mask(record: RecordValues): Promise<Record<string, unknown>>
-  /** Many records at once; equal values in the page are hashed once. */
-  maskAll(records: readonly RecordValues[]): Promise<Record<string, unknown>[]>
+  /**
+   * Many records at once, each first narrowed to `fields` (in that order; absent ones stay absent)
+   * when given; equal values in the page are hashed once.
+   */
+  maskAll(records: readonly RecordValues[], fields?: readonly string[]): Promise<Record<string, unknown>[]>
 }
 
 /**
  * Compiles `fieldMasks` into a masker. The key (bytes, or a key from `importHashKey`) is needed
  * only when some field is hashed; without one such a mask is refused here, not at the first record.
+ * Without a hash mask every mask is synchronous, and a page is masked in one pass without promises.
  */
 export async function createMasker(fieldMasks: FieldMasks, key?: Uint8Array | CryptoKey): Promise<Masker> {
   const masks = new Map<string, CompiledMask>()
   for (const [field, spec] of Object.entries(fieldMasks)) masks.set(field, compileMask(checkedSpec(field, spec)))
   const needsKey = Object.values(fieldMasks).some((spec) => spec.type === 'hash')
-  const hmac = needsKey ? hmacText(await hashKey(key)) : refuseHashing
-
-  const maskWith = (record: RecordValues, hash: HashText) => maskFields(record, masks, hash)
+  if (!needsKey) {
+    const maskSync = (record: RecordValues, fields?: readonly string[]) => maskFields(record, fields, masks, refuseHashing) as Record<string, unknown>
+    return {
+      mask: async (record) => maskSync(record),
+      maskAll: async (records, fields) => records.map((record) => maskSync(record, fields)),
+    }
+  }
+  const hmac = hmacText(await hashKey(key))
   return {
-    mask: (record) => maskWith(record, memoised(hmac)),
-    maskAll: (records) => {
+    mask: async (record) => maskFields(record, undefined, masks, memoised(hmac)),
+    maskAll: (records, fields) => {
       const hash = memoised(hmac)
-      return Promise.all(records.map((record) => maskWith(record, hash)))
+      return Promise.all(records.map((record) => maskFields(record, fields, masks, hash)))
     },
   }
 }
@@ -100,19 +109,33 @@ async function hashKey(key: Uint8Array | CryptoKey | undefined): Promise<CryptoK
   return key instanceof Uint8Array ? importHashKey(key) : key
 }
 
-async function maskFields(record: RecordValues, masks: ReadonlyMap<string, CompiledMask>, hash: HashText): Promise<Record<string, unknown>> {
-  const entries: [string, unknown][] = Object.entries(record)
-  const pending: Promise<void>[] = []
-  for (const entry of entries) {
-    const mask = masks.get(entry[0])
-    if (!mask || entry[1] === undefined) continue
-    const masked = mask(entry[1], hash)
-    if (masked instanceof Promise) pending.push(masked.then((text) => void (entry[1] = text)))
-    else entry[1] = masked
+/**
+ * The record (narrowed to `fields` when given) with its masked fields replaced: synchronously when
+ * no mask on it is asynchronous (hash), else a promise.
+ */
+function maskFields(
+  record: RecordValues,
+  fields: readonly string[] | undefined,
+  masks: ReadonlyMap<string, CompiledMask>,
+  hash: HashText,
+): Record<string, unknown> | Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {}
+  let pending: Promise<void>[] | undefined
+  for (const field of fields ?? Object.keys(record)) {
+    if (!Object.hasOwn(record, field)) continue
+    const value = record[field]
+    const mask = value === undefined ? undefined : masks.get(field)
+    const masked = mask ? mask(value, hash) : value
+    if (masked instanceof Promise) (pending ??= []).push(masked.then((text) => setField(out, field, text)))
+    else setField(out, field, masked)
   }
-  await Promise.all(pending)
-  // fromEntries defines own properties, so a field named __proto__ stays a field.
-  return Object.fromEntries(entries)
+  return pending ? Promise.all(pending).then(() => out) : out
+}
+
+/** Defines the property, so that a field named __proto__ stays a field. */
+function setField(record: Record<string, unknown>, field: string, value: unknown): void {
+  if (field === '__proto__') Object.defineProperty(record, field, { value, enumerable: true, writable: true, configurable: true })
+  else record[field] = value
 }
 
 function compileMask(spec: MaskSpec): CompiledMask {
@@ -160,12 +183,15 @@ function textOf(value: unknown): string | undefined {
  * the mask shows fewer characters: at least one is always hidden (`张` with n 1 is `*`).
  */
 export function keepEnds(text: string, first: number, last: number): string {
-  const chars = Array.from(text)
-  if (chars.length === 0) return ''
-  const shownFirst = Math.min(first, chars.length - 1)
-  const shownLast = Math.min(last, chars.length - 1 - shownFirst)
-  const hidden = chars.length - shownFirst - shownLast
-  return chars.slice(0, shownFirst).join('') + HIDDEN.repeat(hidden) + chars.slice(chars.length - shownLast).join('')
+  // Without surrogate pairs every UTF-16 unit is one code point, and the text slices as it is.
+  const chars = /[\uD800-\uDFFF]/.test(text) ? Array.from(text) : undefined
+  const length = chars?.length ?? text.length
+  if (length === 0) return ''
+  const shownFirst = Math.min(first, length - 1)
+  const shownLast = Math.min(last, length - 1 - shownFirst)
+  const hidden = HIDDEN.repeat(length - shownFirst - shownLast)
+  if (!chars) return text.slice(0, shownFirst) + hidden + text.slice(length - shownLast)
+  return chars.slice(0, shownFirst).join('') + hidden + chars.slice(length - shownLast).join('')
 }
 
 /** `1990-03-07` (or a date-time) → `1990`; anything not starting with a date → null. */

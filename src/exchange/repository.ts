@@ -222,9 +222,14 @@ export async function grantsHeld(q: Queryable, consumerOrgId: string, datasetId:
   return rows
 }
 
+const readDatasetColumns = ['id', 'provider_id', 'tier', 'sharing', 'open', 'status', 'key_field', 'standard_name', 'standard_version'] as const
+
+/** What a read needs of its dataset: what decides it, and its standard's fields. */
+export type ReadDataset = Pick<DatasetRow, (typeof readDatasetColumns)[number]>
+
 /** What a read needs to know before deciding: the dataset, both organisations' regions, the grants held. */
 export interface ReadContext {
-  dataset: DatasetRow
+  dataset: ReadDataset
   providerRegionCode: string | null
   /** null also for an anonymous caller or an organisation without a region. */
   callerRegionCode: string | null
@@ -269,11 +274,11 @@ export async function readContext(
   callerOrgId: string | null,
   records?: (first: number) => SqlPart,
 ): Promise<ReadContextAnswer> {
-  const visible = visibleDatasetQuery(view, datasetId, ['o.region_code AS provider_region_code'])
+  const visible = visibleDatasetQuery(view, datasetId, [...readDatasetColumns.map((c) => `d.${c}`), 'o.region_code AS provider_region_code'])
   const params = [...visible.params, callerOrgId]
   const page = records?.(params.length + 1)
   const { rows } = await q.query<
-    DatasetRow & { provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] | null; stored_matrix: string | null; records: RecordRow[] | null }
+    ReadDataset & { provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] | null; stored_matrix: string | null; records: RecordRow[] | null }
   >(
     `WITH ds AS (${visible.sql})${page ? `, page AS (${page.sql})` : ''}
      SELECT ds.*,
@@ -413,17 +418,20 @@ function rowFilterSql(conditions: readonly Condition[], first: number): { sql: s
  * A page of live records in key order, after `afterKey`, matching every condition, with its
  * parameters numbered from $`first`. The first page and the pages after a key are two statements,
  * so that each has one plan (prepared): a single `($n IS NULL OR r.key > $n)` would leave a
- * generic plan unable to start the index scan at the key.
+ * generic plan unable to start the index scan at the key. The limit is written into the text, not
+ * passed: a generic plan takes an unknown limit for a tenth of the rows and sorts the whole
+ * dataset instead of reading the first rows of the index (page sizes are few, each its own text).
  */
 export function pageSql(datasetId: string, conditions: readonly Condition[], page: { afterKey?: string; limit: number }, first = 1): SqlPart {
-  const [dataset, limit, after] = [`$${first}`, `$${first + 1}`, `$${first + 2}`]
+  if (!Number.isSafeInteger(page.limit) || page.limit < 1) throw new RangeError(`a page limit is a positive integer, not ${page.limit}`)
+  const [dataset, after] = [`$${first}`, `$${first + 1}`]
   const afterKey = page.afterKey === undefined ? [] : [page.afterKey]
-  const filter = rowFilterSql(conditions, first + 2 + afterKey.length)
+  const filter = rowFilterSql(conditions, first + 1 + afterKey.length)
   return {
     sql: `SELECT ${recordColumns(dataset)} FROM records r
      WHERE r.dataset_id = ${dataset}::text AND r.deleted_at IS NULL ${afterKey.length > 0 ? `AND r.key > ${after}::text` : ''} AND ${filter.sql}
-     ORDER BY r.key LIMIT ${limit}::integer`,
-    params: [datasetId, page.limit, ...afterKey, ...filter.params],
+     ORDER BY r.key LIMIT ${page.limit}`,
+    params: [datasetId, ...afterKey, ...filter.params],
   }
 }
 

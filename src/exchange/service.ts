@@ -66,7 +66,7 @@ export async function datasetFacts(q: Queryable, row: DatasetRow): Promise<Datas
 }
 
 /** datasetFacts with the provider's region code already at hand (delivery's readContext). */
-export function factsOf(row: DatasetRow, providerRegionCode: string | null): DatasetAccessFacts {
+export function factsOf(row: Pick<DatasetRow, 'id' | 'provider_id' | 'tier' | 'sharing' | 'open' | 'status'>, providerRegionCode: string | null): DatasetAccessFacts {
   return {
     id: row.id,
     providerId: row.provider_id,
@@ -83,7 +83,7 @@ export async function subjectOf(q: Queryable, principal: Principal): Promise<Acc
 }
 
 /** The standard's fields of a dataset, by name. */
-export async function datasetFields(deps: Pick<Deps, 'db' | 'clock'>, row: DatasetRow, q: Queryable = deps.db): Promise<Map<string, FieldSpec>> {
+export async function datasetFields(deps: Pick<Deps, 'db' | 'clock'>, row: Pick<DatasetRow, 'standard_name' | 'standard_version'>, q: Queryable = deps.db): Promise<Map<string, FieldSpec>> {
   const entry = await getStandard(deps, row.standard_name, row.standard_version, q)
   return new Map((entry.compiled?.description.fields ?? []).map((field) => [field.name, field]))
 }
