@@ -106,6 +106,7 @@ export async function ingestRecords(
   }
   try {
     const report = await deps.db.transaction((tx) => storeBatch(tx, ctx, start, dataset, standard, rows, options))
+    await refreshPlannerStatistics(deps.db, dataset.record_count, report.inserted)
     return { stored: true, report, replayed: false }
   } catch (error) {
     if (error instanceof BatchRefused) return recordRefusal(deps, ctx, start, error.report, fingerprint)
@@ -115,6 +116,17 @@ export async function ingestRecords(
     }
     throw error
   }
+}
+
+/**
+ * PostgreSQL's autovacuum re-analyzes a table once about a tenth of it has changed; PGlite has no
+ * autovacuum. Without statistics that know a dataset's size the planner takes it for a few rows and
+ * reads each page by fetching and sorting the whole dataset. So on PGlite an ingest that grows its
+ * dataset by autovacuum's measure (50 rows plus a tenth) analyzes the records table after it commits.
+ */
+async function refreshPlannerStatistics(db: Deps['db'], recordsBefore: number, inserted: number): Promise<void> {
+  if (db.driver !== 'pglite' || inserted < 50 + recordsBefore / 10) return
+  await db.exec('ANALYZE records')
 }
 
 /**

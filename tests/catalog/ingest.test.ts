@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ingestRecords } from '../../src/catalog/ingest.js'
+import { pageSql } from '../../src/exchange/repository.js'
 import type { Db, Queryable } from '../../src/db/db.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
+import { testDriver } from '../support/database.js'
 import { citizenId, csv, ndjson, person, populationDataset, registerDataset } from '../support/catalog.js'
 import { call, createActor, createCast, expectStandardSecurity, type Cast } from '../support/identity.js'
 
@@ -360,3 +362,17 @@ function countingDb(db: Db, statements: string[]): Db {
   })
   return { ...db, ...counted(db), transaction: (fn) => db.transaction((tx) => fn(counted(tx))) }
 }
+
+describe('planner statistics', () => {
+  // PostgreSQL's autovacuum analyzes on its own schedule; PGlite has none, so ingest does it.
+  it.runIf(testDriver === 'pglite')('leave a page read by the key index, not a sort of the whole dataset, after an ingest on PGlite', async () => {
+    const dataset = await newDataset()
+    const res = await ingest(dataset.id, ndjson(Array.from({ length: 300 }, (_, i) => person(i + 1))))
+    expect(res.status, res.text).toBe(200)
+    const page = pageSql(dataset.id, [], { limit: 51 })
+    const { rows } = await world.services.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${page.sql}`, page.params)
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
+    expect(plan).toMatch(/Index Scan using records_pkey/)
+    expect(plan).not.toMatch(/Sort/)
+  })
+})
