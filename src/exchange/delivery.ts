@@ -29,6 +29,8 @@ export interface ReadRequest {
   fields: string[] | undefined
   /** `?filter=`: the caller's own conditions, on granted fields it receives unmasked. */
   filters?: repo.Condition[]
+  /** `?measures=` of an aggregate: summable fields to sum and average per group. */
+  measures?: string[]
 }
 
 export interface RecordsPage {
@@ -47,6 +49,8 @@ interface ReadScope {
   masks: FieldMasks
   keyField: string
   dimensions: repo.Dimension[]
+  /** An aggregate's summable fields, checked. */
+  measures: string[]
   /** The records selected with the context, when they were selected under exactly `conditions`. */
   records: RecordRow[] | undefined
 }
@@ -178,6 +182,7 @@ async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadReque
       errors: masked.map((f) => ({ path: 'query.filter', message: `${f} is masked for the caller`, code: 'masked_field' })),
     })
   }
+  const measures = read.measures ?? []
   if (kind === 'aggregate') {
     const notDimensions = fields.filter((f) => standardFields.get(f)?.aggregatable === undefined)
     if (notDimensions.length > 0) {
@@ -185,12 +190,22 @@ async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadReque
         errors: notDimensions.map((f) => ({ path: 'query.group_by', message: `${f} is not aggregatable`, code: 'not_aggregatable' })),
       })
     }
+    const unreadableMeasures = measures.filter((f) => !usable.includes(f))
+    if (unreadableMeasures.length > 0) return refuse({ reason: 'tier_forbidden', detail: `measures on fields outside what the caller may read: ${unreadableMeasures.join(', ')}` }, grant)
+    // A field the owner masked in the grant stays hidden, summed or not; the standard's default
+    // masks govern records, and sums over groups of at least k are what aggregates are for.
+    const notSummable = measures.filter((f) => standardFields.get(f)?.summable !== true || active?.masks[f] !== undefined)
+    if (notSummable.length > 0) {
+      throw new ApiError('validation_failed', `fields of ${dataset.id} the caller may not sum: ${notSummable.join(', ')}`, {
+        errors: notSummable.map((f) => ({ path: 'query.measures', message: `${f} is not summable (x-summable) or is masked by the grant`, code: 'not_summable' })),
+      })
+    }
   }
   const dimensions = fields.map((field) => ({ field, kind: standardFields.get(field)?.aggregatable ?? 'value' }))
   const conditions = [...(active?.row_filter ?? []), ...filters]
   if (records) deps.readHints.rememberRowFilter(callerOrgId, read.datasetId, read.purpose, active?.row_filter ?? [])
   const selectedUnder = expected !== undefined && JSON.stringify(expected) === JSON.stringify(conditions)
-  return { decision, grant: active, fields, conditions, masks, keyField: dataset.key_field, dimensions, records: selectedUnder ? selected : undefined }
+  return { decision, grant: active, fields, conditions, masks, keyField: dataset.key_field, dimensions, measures, records: selectedUnder ? selected : undefined }
 }
 
 /** Projects and masks the rows, takes them from the quota, and audits the read: then they may go. */
@@ -223,17 +238,19 @@ function flagDisputed(rows: readonly RecordRow[], items: Record<string, unknown>
 
 export interface AggregateAnswer {
   dimensions: repo.Dimension[]
+  measures: string[]
   k: number
   table: SuppressedTable
 }
 
 /**
  * Counts grouped by aggregatable dimensions the caller may use (those of its grant, or all for
- * direct access), with small cells suppressed. Audited like a read; costs one against the quota.
+ * direct access), and the sums and averages of the summable fields asked for, with small cells
+ * suppressed. Audited like a read; costs one against the quota.
  */
 export async function aggregateRecords(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest & { fields: string[] }): Promise<AggregateAnswer> {
   const scope = await readScope(deps, ctx, read, 'aggregate')
-  const cells = await repo.countGroups(deps.db, read.datasetId, scope.conditions, scope.dimensions, chinaDate(ctx.at))
+  const cells = await repo.countGroups(deps.db, read.datasetId, scope.conditions, scope.dimensions, chinaDate(ctx.at), scope.measures)
   const table = suppressSmallCells(cells, MIN_CELL_SIZE)
   await chargeQuota(deps, ctx, read, scope, 1)
   await deps.audit.append(ctx, {
@@ -245,9 +262,9 @@ export async function aggregateRecords(deps: DeliveryDeps, ctx: ActionContext, r
     rowCount: table.cells.length,
     decision: 'allowed',
     reason: scope.decision.reason,
-    details: { aggregate: true, k: MIN_CELL_SIZE, suppressed_cells: table.suppressedCells },
+    details: { aggregate: true, k: MIN_CELL_SIZE, suppressed_cells: table.suppressedCells, ...(scope.measures.length > 0 ? { measures: scope.measures } : {}) },
   })
-  return { dimensions: scope.dimensions, k: MIN_CELL_SIZE, table }
+  return { dimensions: scope.dimensions, measures: scope.measures, k: MIN_CELL_SIZE, table }
 }
 
 /** Takes `cost` from the grant's quota for today (China); a refusal is audited and answers 429. */

@@ -6,6 +6,7 @@ import { visibleDatasetQuery, type DatasetRow } from '../catalog/repository.js'
 import type { CatalogueView } from '../catalog/visibility.js'
 import type { Queryable } from '../db/db.js'
 import type { MaskSpec } from '../standards/annotations.js'
+import type { Cell } from './aggregates.js'
 import type { AccessMode } from './policy.js'
 
 export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'expired'
@@ -478,11 +479,15 @@ export async function countGroups(
   conditions: readonly Condition[],
   dimensions: readonly Dimension[],
   today: string,
-): Promise<{ values: (string | null)[]; count: number }[]> {
+  measures: readonly string[] = [],
+): Promise<Cell[]> {
   const params: unknown[] = [datasetId, today]
+  const field = (name: string): string => {
+    params.push(name)
+    return `$${params.length}::text`
+  }
   const bucket = (dimension: Dimension): string => {
-    params.push(dimension.field)
-    const value = `(r.data ->> $${params.length}::text)`
+    const value = `(r.data ->> ${field(dimension.field)})`
     switch (dimension.kind) {
       case 'value':
         return value
@@ -495,16 +500,27 @@ export async function countGroups(
         return `CASE WHEN ${value} ~ '^[0-9]{4}-[0-9]{2}' THEN left(${value}, 7) END`
     }
   }
-  const columns = dimensions.map((d, i) => `${bucket(d)} AS d${i}`)
+  // A summable field holds JSON numbers (the standard says so); anything else counts as no value.
+  const measure = (name: string): string => {
+    const at = field(name)
+    return `CASE WHEN jsonb_typeof(r.data -> ${at}) = 'number' THEN (r.data ->> ${at})::numeric END`
+  }
+  const columns = [...dimensions.map((d, i) => `${bucket(d)} AS d${i}`), ...measures.map((m, i) => `${measure(m)} AS m${i}`)]
   const filter = rowFilterSql(conditions, params.length + 1)
   params.push(...filter.params)
   const names = dimensions.map((_, i) => `d${i}`)
+  const totals = measures.flatMap((_, i) => [`sum(m${i}) AS s${i}`, `count(m${i}) AS c${i}`])
   const { rows } = await q.query<Record<string, string | number | null>>(
-    `SELECT ${[...names, 'count(*) AS n'].join(', ')} FROM (
+    `SELECT ${[...names, 'count(*) AS n', ...totals].join(', ')} FROM (
        SELECT ${columns.length > 0 ? columns.join(', ') : '1 AS d'} FROM records r
        WHERE r.dataset_id = $1 AND $2::date IS NOT NULL AND r.deleted_at IS NULL AND ${filter.sql}
      ) s ${names.length > 0 ? `GROUP BY ${names.join(', ')} ORDER BY ${names.join(', ')}` : ''}`,
     params,
   )
-  return rows.map((row) => ({ values: names.map((n) => (row[n] === null || row[n] === undefined ? null : String(row[n]))), count: Number(row.n) }))
+  return rows.map((row) => ({
+    values: names.map((n) => (row[n] === null || row[n] === undefined ? null : String(row[n]))),
+    count: Number(row.n),
+    sums: measures.map((_, i) => Number(row[`s${i}`] ?? 0)),
+    counted: measures.map((_, i) => Number(row[`c${i}`])),
+  }))
 }

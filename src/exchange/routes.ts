@@ -252,6 +252,8 @@ const readRecordRoute = createRoute({
   },
 })
 
+const measureValues = z.record(z.string(), z.number().nullable()).openapi({ example: { people_served: 1250 } })
+
 const AggregateSchema = z
   .object({
     group_by: z.array(z.string()).openapi({ description: 'The dimensions, in order' }),
@@ -261,9 +263,12 @@ const AggregateSchema = z
         groups: z.record(z.string(), z.string().nullable()).openapi({ description: 'The group: a bucket per dimension (value, prefecture code, age band like 30-39, or YYYY-MM)', example: { sex: '1', household_region_code: '330100' } }),
         count: z.int().nullable().openapi({ description: 'Records in the group; null when suppressed' }),
         suppressed: z.boolean(),
+        sums: measureValues.optional().openapi({ description: 'With ?measures=: the sum of each measure in the group; null when suppressed or when no record of the group has a value' }),
+        averages: measureValues.optional().openapi({ description: 'With ?measures=: the average of each measure over the group’s records that have a value' }),
       }),
     ),
     total: z.int().openapi({ description: 'The sum of the published counts only: suppressed groups are not in it' }),
+    sums_total: z.record(z.string(), z.number()).optional().openapi({ description: 'With ?measures=: each measure summed over the published groups only' }),
     suppressed_groups: z.int(),
   })
   .openapi('Aggregate')
@@ -272,10 +277,11 @@ const aggregateRoute = createRoute({
   method: 'get',
   path: '/v1/datasets/{id}/aggregate',
   tags: ['exchange'],
-  summary: 'Count records by aggregatable dimensions',
+  summary: 'Count (and sum) records by aggregatable dimensions',
   description:
     'Counts grouped by the fields the standard marks aggregatable (x-aggregatable) and the caller may use (its grant’s fields; all for direct access). Any group with fewer than k (5) records is suppressed; if only one group would be, the next smallest is too, ' +
-    'and the total counts published groups only, so a suppressed count cannot be recovered from the answer. The grant’s row filter applies; X-Purpose as for records; audited; costs one against the daily quota.',
+    'and the total counts published groups only, so a suppressed count cannot be recovered from the answer. With ?measures=, each group also gets the sum and average of summable fields (x-summable) the caller may read and the grant does not mask; suppressed groups show none, and sums_total covers published groups only. ' +
+    'The grant’s row filter applies; X-Purpose as for records; audited; costs one against the daily quota.',
   security: optionalSecurity,
   middleware: [optionalAuth()],
   request: {
@@ -283,6 +289,11 @@ const aggregateRoute = createRoute({
     headers: purposeHeader,
     query: z.object({
       group_by: z.string().min(1).max(1000).openapi({ description: 'Comma-separated aggregatable fields (1–4)', example: 'sex,household_region_code' }),
+      measures: z
+        .string()
+        .max(1000)
+        .optional()
+        .openapi({ description: 'Comma-separated numeric fields the standard marks summable (x-summable), at most 4: each group gets their sum and average. Suppressed groups show none.', example: 'people_served' }),
     }),
   },
   responses: { 200: json(AggregateSchema, 'The counts'), ...errorResponses(400, 401, 403, 404, 429) },
@@ -374,12 +385,18 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>) {
     if (groupBy.length === 0 || groupBy.length > 4) {
       throw new ApiError('validation_failed', 'group_by names one to four fields', { errors: [{ path: 'query.group_by', message: 'one to four fields', code: 'too_many' }] })
     }
-    return c.json(renderAggregate(await aggregateRecords(c.get('services'), actionContext(c), { ...read, fields: groupBy })), 200)
+    const measures = fieldList(c.req.valid('query').measures) ?? []
+    if (measures.length > 4) {
+      throw new ApiError('validation_failed', 'measures names at most four fields', { errors: [{ path: 'query.measures', message: 'at most four fields', code: 'too_many' }] })
+    }
+    return c.json(renderAggregate(await aggregateRecords(c.get('services'), actionContext(c), { ...read, fields: groupBy, measures })), 200)
   })
 }
 
 function renderAggregate(answer: AggregateAnswer): z.infer<typeof AggregateSchema> {
   const names = answer.dimensions.map((d) => d.field)
+  const measures = answer.measures
+  const byMeasure = <T>(values: readonly T[]): Record<string, T> => Object.fromEntries(measures.map((m, i) => [m, values[i]!]))
   return {
     group_by: names,
     k: answer.k,
@@ -392,8 +409,10 @@ function renderAggregate(answer: AggregateAnswer): z.infer<typeof AggregateSchem
       ),
       count: cell.count,
       suppressed: cell.suppressed,
+      ...(measures.length > 0 ? { sums: byMeasure(cell.sums), averages: byMeasure(cell.averages) } : {}),
     })),
     total: answer.table.publishedTotal,
+    ...(measures.length > 0 ? { sums_total: byMeasure(answer.table.publishedSums) } : {}),
     suppressed_groups: answer.table.suppressedCells,
   }
 }
@@ -401,8 +420,12 @@ function renderAggregate(answer: AggregateAnswer): z.infer<typeof AggregateSchem
 function readOf(c: AppContext, datasetId: string, fields: string | undefined): ReadRequest {
   const header = c.req.header('x-purpose')
   const purpose = header === undefined ? undefined : uriDecoded(header, 'header.x-purpose').trim() || undefined
-  const list = fields === undefined ? undefined : [...new Set(fields.split(',').map((f) => f.trim()).filter(Boolean))]
-  return { datasetId, purpose, fields: list }
+  return { datasetId, purpose, fields: fieldList(fields) }
+}
+
+/** A comma-separated list of field names, each once. */
+function fieldList(fields: string | undefined): string[] | undefined {
+  return fields === undefined ? undefined : [...new Set(fields.split(',').map((f) => f.trim()).filter(Boolean))]
 }
 
 function uriDecoded(text: string, path: string): string {

@@ -65,6 +65,7 @@ export const StandardFieldSchema = z
     mask: MaskSchema.nullable().openapi({ description: 'The default mask (x-mask); null for L1 fields' }),
     aliases: z.array(z.string()).openapi({ description: 'Local column names accepted on input (x-aliases)', example: ['身份证号', 'sfzh'] }),
     aggregatable: z.enum(AGGREGATIONS).nullable().openapi({ description: 'How it may group aggregates (x-aggregatable)' }),
+    summable: z.boolean().openapi({ description: 'Whether aggregates may sum and average it (x-summable)' }),
   })
   .openapi('StandardField')
 
@@ -186,6 +187,7 @@ function renderField(field: FieldSpec, key: string | undefined): z.infer<typeof 
     mask: field.mask ?? null,
     aliases: [...field.aliases],
     aggregatable: field.aggregatable ?? null,
+    summable: field.summable === true,
   }
 }
 

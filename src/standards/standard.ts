@@ -54,6 +54,8 @@ export interface FieldSpec {
   readonly mask?: MaskSpec
   readonly aliases: readonly string[]
   readonly aggregatable?: Aggregation
+  /** Aggregates may sum and average it (x-summable): only on integer and number fields. */
+  readonly summable?: true
 }
 
 export interface StandardDescription {
@@ -278,6 +280,7 @@ function fieldSpec(
   const aliases = stringList(keywords['x-aliases'], `${where}/x-aliases`, problems)
   const enumAliases = fieldEnumAliases(keywords, enumValues, where, problems)
   const aggregatable = fieldAggregation(keywords, format, enumValues, types, where, problems)
+  const summable = fieldSummable(keywords, types, where, problems)
   if (problems.list.length > before || typeof title !== 'string' || !isSensitivity(sensitivity)) {
     return undefined
   }
@@ -296,6 +299,7 @@ function fieldSpec(
     ...(masking.mask === undefined ? {} : { mask: masking.mask }),
     aliases,
     ...(aggregatable === undefined ? {} : { aggregatable }),
+    ...(summable ? { summable } : {}),
   }
 }
 
@@ -462,6 +466,21 @@ function fieldAggregation(
   }
   if (!fits[aggregation]) problems.add(at, `"${aggregation}" does not fit a field of this type and format`)
   return aggregation
+}
+
+function fieldSummable(keywords: Record<string, unknown>, types: readonly ScalarType[], where: string, problems: Problems): true | undefined {
+  const summable = keywords['x-summable']
+  if (summable === undefined || summable === false) return undefined
+  const at = `${where}/x-summable`
+  if (summable !== true) {
+    problems.add(at, 'must be true or false')
+    return undefined
+  }
+  if (!types.every((type) => type === 'integer' || type === 'number' || type === 'null') || !types.some((type) => type !== 'null')) {
+    problems.add(at, 'only an integer or number field can be summed')
+    return undefined
+  }
+  return true
 }
 
 function fieldConstraints(keywords: Record<string, unknown>): FieldSpec['constraints'] {

@@ -51,6 +51,12 @@ describe('the shipped catalogue', () => {
     }
   })
 
+  it('marks the service record’s counts summable (x-summable), and nothing else', () => {
+    const summable = (name: string) => shipped.compiled(name, '1.0.0')!.description.fields.filter((f) => f.summable).map((f) => f.name)
+    expect(summable('social-org-service')).toEqual(['people_served', 'service_hours'])
+    expect(summable('population')).toEqual([])
+  })
+
   it('compiles a standard once and answers the same compiled object afterwards', () => {
     const first = shipped.compiled('population', '1.0.0')
     expect(first?.description.key).toBe('citizen_id')

@@ -207,6 +207,16 @@ describe('describeStandard', () => {
       'must be one of value',
     ],
     [
+      'a summable text field',
+      testStandard({ a: { title: 't', type: 'string', 'x-sensitivity': 'L1', 'x-summable': true } }),
+      '/properties/a/x-summable: only an integer or number field can be summed',
+    ],
+    [
+      'x-summable that is not a boolean',
+      testStandard({ a: { title: 't', type: 'integer', 'x-sensitivity': 'L1', 'x-summable': 'yes' } }),
+      'x-summable: must be true or false',
+    ],
+    [
       'enum aliases for a value not in the enum',
       testStandard({
         e: {
