@@ -30,3 +30,9 @@ export async function writeTierPolicy(q: Queryable, row: { matrix: TierMatrix; u
   )
   return rows[0]!
 }
+
+/** How many times the matrix has been set: its version, which every change bumps (the audit log counts them). */
+export async function tierPolicyVersion(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ n: string | number }>(`SELECT count(*) AS n FROM audit_log WHERE action = 'tier_policy.updated'`)
+  return Number(rows[0]?.n ?? 0)
+}

@@ -30,16 +30,23 @@ export async function loadTierPolicy(q: Queryable): Promise<TierPolicy> {
   return policyOf(await repo.findTierPolicy(q))
 }
 
+export { tierPolicyVersion } from './policy-repository.js'
+
 /**
  * Replaces the whole matrix and records the change (before, after, the cells that changed and
  * the admin's reason) in the same transaction. Setting the matrix already in force changes
  * nothing and records nothing; setting the defaults explicitly does record, since it pins them
- * against a later release's different defaults.
+ * against a later release's different defaults. `basedOnVersion` (tierPolicyVersion when the
+ * edit began) refuses, with 409 `policy_changed`, an edit that would silently undo a change saved
+ * since: it is compared under the row lock, so of two saves from one version only the first passes.
  */
-export async function replaceTierPolicy(db: Db, ctx: ActionContext, input: { matrix: TierMatrix; reason?: string }): Promise<TierPolicy> {
+export async function replaceTierPolicy(db: Db, ctx: ActionContext, input: { matrix: TierMatrix; reason?: string; basedOnVersion?: number }): Promise<TierPolicy> {
   const matrix = checkedMatrix(input.matrix)
   return db.transaction(async (tx) => {
     const before = policyOf(await repo.lockTierPolicy(tx))
+    if (input.basedOnVersion !== undefined && (await repo.tierPolicyVersion(tx)) !== input.basedOnVersion) {
+      throw new ApiError('conflict', 'the tier policy was changed after this edit began', { reason: 'policy_changed' })
+    }
     if (before.source === 'configured' && sameMatrix(before.matrix, matrix)) return before
     const row = await repo.writeTierPolicy(tx, { matrix, updated_at: ctx.at, updated_by: ctx.actor?.clientId ?? null })
     await recordEvent(tx, ctx, {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_TIER_MATRIX, TIER_CEILINGS, type TierMatrix } from '../../src/exchange/policy.js'
-import { loadTierPolicy, replaceTierPolicy } from '../../src/exchange/policy-service.js'
+import { loadTierPolicy, replaceTierPolicy, tierPolicyVersion } from '../../src/exchange/policy-service.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
 import { call, createActor, createCast, expectStandardSecurity, type Actor, type Cast } from '../support/identity.js'
 
@@ -116,6 +116,19 @@ describe('the tier policy endpoints', () => {
     const res = await call(world, 'GET', '/v1/policy/tiers', { token: cast.admin.token })
     expect(res.status, res.text).toBe(500)
     await world.services.db.query('UPDATE tier_policy SET matrix = $1', [JSON.stringify(DEFAULT_TIER_MATRIX)])
+  })
+
+  it('lets only the first of two saves begun from one version through, the version compared under the row lock', async () => {
+    const ctx = { requestId: 'race', actor: null, sourceIp: null, at: new Date() }
+    const version = await tierPolicyVersion(world.services.db)
+    const current = (await loadTierPolicy(world.services.db)).matrix
+    const edits = (['none', 'aggregate_only'] as const).map((mode) => ({ ...current, L4: { ...current.L4, social_org: mode } }))
+    const results = await Promise.allSettled(edits.map((matrix) => replaceTierPolicy(world.services.db, ctx, { matrix, reason: 'race', basedOnVersion: version })))
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+    expect(refused.reason).toMatchObject({ code: 'conflict', extra: { reason: 'policy_changed' } })
+    expect(await tierPolicyVersion(world.services.db)).toBe(version + 1)
+    await replaceTierPolicy(world.services.db, ctx, { matrix: current, reason: 'restore' })
   })
 
   it('checks the matrix for callers outside HTTP too', async () => {

@@ -6,7 +6,7 @@
 import type { FC } from 'hono/jsx'
 import { ApiError, type FieldProblem } from '../../../http/errors.js'
 import { ACCESS_MODES, CONSUMER_KINDS, DEFAULT_TIER_MATRIX, TIER_CEILINGS, TIERS, sameMatrix, type AccessMode, type ConsumerKind, type Tier, type TierMatrix } from '../../../exchange/policy.js'
-import { loadTierPolicy, replaceTierPolicy, type TierPolicy } from '../../../exchange/policy-service.js'
+import { loadTierPolicy, replaceTierPolicy, tierPolicyVersion, type TierPolicy } from '../../../exchange/policy-service.js'
 import { consoleAction, correctable, formChecked, page, principal, sessionOf, signedIn, single, type ConsoleApp, type ConsoleContext, type FormFields } from '../../context.js'
 import { fill, type Dict } from '../../i18n.js'
 import { CsrfField, ErrorBox, Notice, Time, type ShownProblem } from '../../layout.js'
@@ -33,12 +33,14 @@ export function registerPolicyPages(app: ConsoleApp) {
     try {
       const { matrix, reason } = submittedPolicy(form, t)
       const current = await loadTierPolicy(db)
-      // Two admins editing at once: the later save would silently undo the earlier one. (Checked
-      // before the service's transaction, so two saves in the same instant can still both pass.)
-      if (single(form, 'based_on') !== basisOf(await repo.tierPolicyVersion(db))) throw new ApiError('conflict', t['policy.changed_meanwhile'])
       unchanged = current.source === 'configured' && sameMatrix(current.matrix, matrix)
-      await replaceTierPolicy(db, consoleAction(c), { matrix, reason })
+      // Two admins editing at once: the later save would silently undo the earlier one.
+      const basedOnVersion = Number(single(form, 'based_on'))
+      await replaceTierPolicy(db, consoleAction(c), { matrix, reason, basedOnVersion: Number.isSafeInteger(basedOnVersion) ? basedOnVersion : -1 })
     } catch (error) {
+      if (error instanceof ApiError && error.extra.reason === 'policy_changed') {
+        return policyPage(c, { problem: correctable(new ApiError('conflict', t['policy.changed_meanwhile'])), submitted: form, status: 409 })
+      }
       const problem = correctable(error)
       if (!problem) throw error
       return policyPage(c, { problem, submitted: form, status: (error as ApiError).status })
@@ -73,7 +75,7 @@ async function policyPage(c: ConsoleContext, options: { problem?: ShownProblem; 
   const db = c.get('services').db
   const editable = isAdmin(principal(c))
   const policy = await loadTierPolicy(db)
-  const version = await repo.tierPolicyVersion(db)
+  const version = await tierPolicyVersion(db)
   const setter = policy.updatedBy ? await repo.findClientWithOrg(db, policy.updatedBy) : undefined
   const done = c.req.query('done')
   const shownMode = (tier: Tier, kind: ConsumerKind): AccessMode => {

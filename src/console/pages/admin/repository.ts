@@ -31,7 +31,3 @@ export async function findClientWithOrg(q: Queryable, id: string): Promise<Clien
  * the transaction that makes it (src/exchange/policy-service.ts), so the log is the count, and
  * the (action, seq) index answers it without reading the entries.
  */
-export async function tierPolicyVersion(q: Queryable): Promise<number> {
-  const { rows } = await q.query<{ n: string | number }>(`SELECT count(*) AS n FROM audit_log WHERE action = 'tier_policy.updated'`)
-  return Number(rows[0]?.n ?? 0)
-}
