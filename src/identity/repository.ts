@@ -104,16 +104,26 @@ export async function setOrgStatus(q: Queryable, id: string, status: OrgRow['sta
   return rows[0]
 }
 
+/** The new client; undefined when `idempotencyKey` already made one for the organisation (clientByIdempotencyKey says which). */
 export async function insertClient(
   q: Queryable,
-  client: Pick<ClientRow, 'id' | 'org_id' | 'name' | 'roles' | 'secret_hash'>,
-): Promise<ClientRow> {
+  client: Pick<ClientRow, 'id' | 'org_id' | 'name' | 'roles' | 'secret_hash'> & { idempotency_key?: string },
+): Promise<ClientRow | undefined> {
   const { rows } = await q.query<ClientRow>(
-    `INSERT INTO clients (id, org_id, name, roles, secret_hash) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO clients (id, org_id, name, roles, secret_hash, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING id, org_id, name, roles, secret_hash, status, created_at, revoked_at`,
-    [client.id, client.org_id, client.name, client.roles, client.secret_hash],
+    [client.id, client.org_id, client.name, client.roles, client.secret_hash, client.idempotency_key ?? null],
   )
-  return rows[0]!
+  return rows[0]
+}
+
+export async function clientByIdempotencyKey(q: Queryable, orgId: string, key: string): Promise<ClientRow | undefined> {
+  const { rows } = await q.query<ClientRow>(
+    `SELECT id, org_id, name, roles, secret_hash, status, created_at, revoked_at FROM clients WHERE org_id = $1 AND idempotency_key = $2`,
+    [orgId, key],
+  )
+  return rows[0]
 }
 
 export async function revokeClientRow(q: Queryable, id: string, at: Date): Promise<ClientRow | undefined> {

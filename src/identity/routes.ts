@@ -96,7 +96,19 @@ const issueClientRoute = createRoute({
   description: 'The secret is in this response only. admin and auditor are roles of the platform organisation only. Admin only.',
   security: bearerSecurity,
   middleware: adminOnly,
-  request: { params: orgIdParam, body: { required: true, content: { 'application/json': { schema: NewClientSchema } } } },
+  request: {
+    params: orgIdParam,
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .min(1)
+        .max(255)
+        .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+        .optional()
+        .openapi({ description: 'Makes a retry safe: a second issue with the same key makes no client and answers 409 `already_issued` with the first one’s `client_id`' }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: NewClientSchema } } },
+  },
   responses: { 201: json(IssuedClientSchema, 'Issued'), ...errorResponses(400, 401, 403, 404, 409, 415) },
 })
 
@@ -214,7 +226,8 @@ export function registerIdentityRoutes(app: OpenAPIHono<AppEnv>) {
   })
 
   app.openapi(issueClientRoute, async (c) => {
-    const { client, secret } = await identity.issueClient(c.get('services').db, actionContext(c), c.req.valid('param').id, c.req.valid('json'))
+    const key = c.req.valid('header')['idempotency-key']
+    const { client, secret } = await identity.issueClient(c.get('services').db, actionContext(c), c.req.valid('param').id, c.req.valid('json'), key)
     c.header('Cache-Control', 'no-store')
     return c.json({ id: client.id, client_id: client.id, client_secret: secret, org_id: client.org_id, name: client.name, roles: client.roles }, 201)
   })

@@ -99,11 +99,17 @@ export interface IssuedClient {
   secret: string
 }
 
+/**
+ * Issues a client credential; the secret is in the answer only. With `idempotencyKey`, a repeat
+ * for the same organisation issues nothing and answers 409 `already_issued` naming the client the
+ * first call made: its secret cannot be shown again (revoke it and issue another if it was lost).
+ */
 export async function issueClient(
   db: Db,
   ctx: ActionContext,
   orgId: string,
   input: { name: string; roles: Role[] },
+  idempotencyKey?: string,
 ): Promise<IssuedClient> {
   const roles = [...new Set(input.roles)]
   const org = await getOrg(db, orgId)
@@ -115,7 +121,14 @@ export async function issueClient(
   const secret = newClientSecret()
   const secretHash = await hashSecret(secret)
   const client = await db.transaction(async (tx) => {
-    const created = await repo.insertClient(tx, { id: newId('cli'), org_id: orgId, name: input.name.trim(), roles, secret_hash: secretHash })
+    const created = await repo.insertClient(tx, { id: newId('cli'), org_id: orgId, name: input.name.trim(), roles, secret_hash: secretHash, idempotency_key: idempotencyKey })
+    if (!created) {
+      const first = await repo.clientByIdempotencyKey(tx, orgId, idempotencyKey!)
+      throw new ApiError('conflict', `this Idempotency-Key already issued client ${first?.id}: its secret was shown once and is not kept`, {
+        reason: 'already_issued',
+        client_id: first?.id ?? null,
+      })
+    }
     await recordEvent(tx, ctx, {
       action: 'client.issued',
       resourceType: 'client',
@@ -247,7 +260,8 @@ export async function bootstrapPlatform(db: Db, ctx: ActionContext): Promise<Boo
       uscc: null,
       uscc_reviewed: false,
     })
-    const client = await repo.insertClient(tx, { id: newId('cli'), org_id: org.id, name: 'bootstrap admin', roles: ['admin', 'auditor'], secret_hash: secretHash })
+    // Without an idempotency key the insert always makes the row.
+    const client = (await repo.insertClient(tx, { id: newId('cli'), org_id: org.id, name: 'bootstrap admin', roles: ['admin', 'auditor'], secret_hash: secretHash }))!
     await recordEvent(tx, ctx, [
       { action: 'org.created', resourceType: 'organisation', resourceId: org.id, details: { kind: 'platform', bootstrap: true } },
       { action: 'client.issued', resourceType: 'client', resourceId: client.id, details: { org_id: org.id, roles: client.roles, bootstrap: true } },

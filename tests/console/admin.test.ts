@@ -168,6 +168,26 @@ describe('clients', () => {
     expect(listed.html).toContain('志愿服务系统')
   })
 
+  it('issues nothing when the same form is sent again (a reload of the answer)', async () => {
+    const admin = await as(cast.admin)
+    const from = `/console/orgs/${cast.social.orgId}`
+    const form = await admin.get(from)
+    const key = /name="idempotency_key" value="([^"]+)"/.exec(form.html)?.[1]
+    expect(key, form.text).toBeDefined()
+    const fields = { csrf: csrfOf(form.html), idempotency_key: key!, name: '重复提交测试', roles: ['consumer'] }
+    const first = await admin.post(`${from}/clients`, fields)
+    expect(first.status, first.text).toBe(201)
+    const clientId = /value="(cli_[a-z0-9]+)"/.exec(first.html)?.[1]
+    const again = await admin.post(`${from}/clients`, fields)
+    expect(again.status, again.text).toBe(409)
+    expect(textOf(again.html)).toContain(clientId!)
+    expect(again.html).not.toContain('issued_client_secret')
+    const { rows } = await world.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM clients WHERE name = '重复提交测试'`)
+    expect(rows[0]!.n).toBe(1)
+    // A fresh page carries a fresh key: issuing again on purpose still works.
+    expect((await admin.get(from)).html).not.toContain(key!)
+  })
+
   it('renders the issue form’s problems in place: no role, a platform-only role', async () => {
     const admin = await as(cast.admin)
     const from = `/console/orgs/${cast.deptA.orgId}`

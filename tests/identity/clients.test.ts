@@ -11,6 +11,22 @@ beforeAll(async () => {
 afterAll(() => world.close())
 
 describe('clients', () => {
+  it('issues one client per Idempotency-Key: a retry answers 409 with the first client, and no secret', async () => {
+    const issue = (key: string) =>
+      call(world, 'POST', `/v1/orgs/${cast.deptB.orgId}/clients`, { token: cast.admin.token, headers: { 'idempotency-key': key }, body: { name: 'retried system', roles: ['consumer'] } })
+    const first = await issue('issue-2026-12-03-a')
+    expect(first.status, first.text).toBe(201)
+    const retry = await issue('issue-2026-12-03-a')
+    expect(retry.status, retry.text).toBe(409)
+    expect(retry.body).toMatchObject({ code: 'conflict', reason: 'already_issued', client_id: first.body.client_id })
+    expect(retry.text).not.toContain(first.body.client_secret)
+    expect((await issue('issue-2026-12-03-b')).status).toBe(201)
+    const { rows } = await world.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM clients WHERE name = 'retried system'`)
+    expect(rows[0]!.n).toBe(2)
+    const bad = await issue('has space')
+    expect(bad.status, bad.text).toBe(400)
+  })
+
   it('issues a credential whose secret is shown once and stored only as a slow hash', async () => {
     const res = await call(world, 'POST', `/v1/orgs/${cast.deptB.orgId}/clients`, {
       token: cast.admin.token,

@@ -1,6 +1,7 @@
 // API clients: issuing one (admins, through identity.issueClient with the API's NewClientSchema)
 // answers a page that shows the client id and secret once — never stored, never cached, never
-// shown again —, and revoking one after a confirmation page.
+// shown again; the form's idempotency key makes a resent form (a reload) issue nothing —, and
+// revoking one after a confirmation page.
 
 import { ApiError } from '../../../http/errors.js'
 import { NewClientSchema } from '../../../identity/schemas.js'
@@ -24,8 +25,10 @@ export function registerClientPages(app: ConsoleApp) {
     try {
       const parsed = NewClientSchema.safeParse({ name: single(form, 'name') ?? '', roles: every(form, 'roles') })
       if (!parsed.success) throw formProblem(issuesOf(parsed.error.issues))
-      issued = await identity.issueClient(c.get('services').db, consoleAction(c), orgId, parsed.data)
+      const key = single(form, 'idempotency_key')
+      issued = await identity.issueClient(c.get('services').db, consoleAction(c), orgId, parsed.data, key && /^[\x21-\x7e]{1,255}$/.test(key) ? key : undefined)
     } catch (error) {
+      if (error instanceof ApiError && error.extra.reason === 'already_issued') return alreadyIssued(c, orgId, String(error.extra.client_id))
       const problem = correctable(error)
       if (!problem) throw error
       return orgPage(c, { clients: { problem, submitted: form }, status: (error as ApiError).status })
@@ -76,6 +79,22 @@ export function registerClientPages(app: ConsoleApp) {
     // Revoking the client this session signed in with ends the session: the next page asks to sign in.
     return c.redirect(`/console/orgs/${encodeURIComponent(client!.org_id)}?done=client_revoked#clients`, 303)
   })
+}
+
+
+/** The answer to a form sent again: the client it issued the first time, and no secret. */
+function alreadyIssued(c: ConsoleContext, orgId: string, clientId: string) {
+  const { t } = c.get('view')
+  answeringFor(c, `/console/orgs/${encodeURIComponent(orgId)}`)
+  const body = (
+    <>
+      <p role="status">{fill(t['clients.already_issued'], { id: clientId })}</p>
+      <p>
+        <a href={`/console/orgs/${encodeURIComponent(orgId)}#clients`}>{t['app.back']}</a>
+      </p>
+    </>
+  )
+  return page(c, t['clients.already_issued_title'], body, { section: 'orgs', status: 409 })
 }
 
 async function revokePage(c: ConsoleContext, options: { problem?: ShownProblem; status?: number }) {

@@ -226,6 +226,8 @@ const ClientsSection: FC<{ org: OrgRow; clients: ClientRow[]; csrf: string; refu
       ) : (
         <form class="stack" method="post" action={`/console/orgs/${encodeURIComponent(org.id)}/clients`} aria-labelledby="issue">
           <CsrfField token={csrf} />
+          {/* New with each page: sending the same form again (a reload of the answer) issues nothing. */}
+          <input type="hidden" name="idempotency_key" value={crypto.randomUUID()} />
           <div class="field">
             <label for="client_name">{t['clients.name']}</label>
             <input type="text" id="client_name" name="name" required maxlength={200} value={value('name')} {...invalidProps(problem, 'body.name', 'client_name')} />
