@@ -27,6 +27,7 @@ const configSchema = z.object({
   QIAO_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
   QIAO_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024 * 1024),
   QIAO_SCHEDULER: z.enum(['on', 'off']).default('on'),
+  QIAO_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   // HTTP proxies (load balancers) in front of a Node gateway that append X-Forwarded-For: the
   // client address for the audit log and the token brake is the one the outermost of them saw.
   QIAO_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(10).default(0),

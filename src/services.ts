@@ -26,7 +26,7 @@ export interface Services {
   authCache: AuthCache
   /** Tokens already verified, until they expire (the signature is checked once per token). */
   verifiedTokens: VerifiedTokens
-  /** Failed token requests per client id and per source address (brute-force brake). */
+  /** Failed token requests per client id and per source address, fleet-wide (brute-force brake). */
   tokenFailures: FailureLimiter
   /** Guesses that let a read ask for its context and its records in one statement (src/exchange/read-hints.ts). */
   readHints: ReadHints
@@ -39,7 +39,7 @@ export interface Services {
 /** The parts of Services that live as long as the process, not a request. */
 export function processState(config: Config, clock: Clock): Pick<Services, 'keys' | 'authCache' | 'verifiedTokens' | 'tokenFailures' | 'readHints'> {
   return {
-    tokenFailures: new FailureLimiter(config.QIAO_TOKEN_FAILURES_PER_MINUTE, 60, () => clock.now().getTime()),
+    tokenFailures: new FailureLimiter(config.QIAO_TOKEN_FAILURES_PER_MINUTE, 60),
     keys: new KeyStore({
       configuredKey: config.QIAO_SIGNING_KEY,
       retireAfterSeconds: config.QIAO_TOKEN_TTL_SECONDS + 60,

@@ -1,40 +1,51 @@
+import type { Queryable } from '../db/db.js'
+
 /**
- * Counts failures per key in fixed windows, in this process's memory (per isolate on Workers).
- * Used to slow brute force against the token endpoint: once a client id or a source address has
- * failed `max` times in a window, further attempts are refused before any secret is hashed.
- * Several gateway processes each keep their own count, so the fleet-wide bound is max × processes.
+ * Counts failures per key in fixed windows, in the database (table auth_failures), so that the
+ * bound holds across every gateway process and Worker isolate. Used to slow brute force against
+ * client authentication: once a client id or a source address has failed `max` times in a window,
+ * further attempts are refused before any secret is hashed. A check is one indexed read; a failure
+ * one upsert for all its keys.
  */
 export class FailureLimiter {
-  private windows = new Map<string, { start: number; failures: number }>()
-
   constructor(
     private readonly max: number,
     private readonly windowSeconds: number,
-    private readonly now: () => number,
   ) {}
 
-  /** Seconds until `key` may try again, or 0 when it may try now. */
-  retryAfter(key: string): number {
-    const window = this.current(key)
-    if (!window || window.failures < this.max) return 0
-    return Math.max(1, Math.ceil((window.start + this.windowSeconds * 1000 - this.now()) / 1000))
+  /** Seconds until every one of `keys` may try again, or 0 when all may try now. */
+  async retryAfter(q: Queryable, keys: readonly string[], now: Date): Promise<number> {
+    const { rows } = await q.query<{ window_start: Date; failures: number }>(
+      'SELECT window_start, failures FROM auth_failures WHERE key = ANY($1::text[]) AND window_start > $2',
+      [keys.map(limited), this.windowStartedBefore(now)],
+    )
+    const ends = rows.filter((row) => row.failures >= this.max).map((row) => row.window_start.getTime() + this.windowSeconds * 1000)
+    if (ends.length === 0) return 0
+    return Math.max(1, Math.ceil((Math.max(...ends) - now.getTime()) / 1000))
   }
 
-  fail(key: string): void {
-    const window = this.current(key)
-    if (window) window.failures++
-    else {
-      if (this.windows.size > 50_000) this.windows.clear()
-      this.windows.set(key, { start: this.now(), failures: 1 })
-    }
+  /** Counts one failure against each key: in its current window, or in a new one from `now`. */
+  async fail(q: Queryable, keys: readonly string[], now: Date): Promise<void> {
+    await q.query(
+      `INSERT INTO auth_failures AS f (key, window_start, failures) SELECT k, $2::timestamptz, 1 FROM unnest($1::text[]) AS k
+       ON CONFLICT (key) DO UPDATE
+         SET failures = CASE WHEN f.window_start > $3::timestamptz THEN f.failures + 1 ELSE 1 END,
+             window_start = CASE WHEN f.window_start > $3::timestamptz THEN f.window_start ELSE $2::timestamptz END`,
+      [[...new Set(keys.map(limited))], now, this.windowStartedBefore(now)],
+    )
   }
 
-  private current(key: string) {
-    const window = this.windows.get(key)
-    if (window && this.now() - window.start >= this.windowSeconds * 1000) {
-      this.windows.delete(key)
-      return undefined
-    }
-    return window
+  /** Deletes the windows that have ended; answers how many. */
+  async prune(q: Queryable, now: Date): Promise<number> {
+    const { rowCount } = await q.query('DELETE FROM auth_failures WHERE window_start <= $1', [this.windowStartedBefore(now)])
+    return rowCount
+  }
+
+  /** A window that started at or before this has ended. */
+  private windowStartedBefore(now: Date): Date {
+    return new Date(now.getTime() - this.windowSeconds * 1000)
   }
 }
+
+/** Keys hold caller-chosen text (a client id as typed): bounded, as the table requires. */
+const limited = (key: string) => key.slice(0, 300)

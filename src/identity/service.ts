@@ -180,7 +180,7 @@ export async function authenticateClient(
 ): Promise<{ client: repo.ClientAuthRow } | { refused: TokenRefusal; reason: string }> {
   const { db, tokenFailures } = services
   const limitKeys = [`client:${clientId}`, ...(ctx.sourceIp ? [`addr:${ctx.sourceIp}`] : [])]
-  const wait = Math.max(...limitKeys.map((k) => tokenFailures.retryAfter(k)))
+  const wait = await tokenFailures.retryAfter(db, limitKeys, ctx.at)
   if (wait > 0) {
     throw new ApiError('rate_limited', `too many failed attempts: try again in ${wait} s`, { headers: { 'Retry-After': String(wait) } })
   }
@@ -196,7 +196,7 @@ export async function authenticateClient(
           ? 'organisation suspended'
           : undefined
   if (reason || !client) {
-    for (const key of limitKeys) tokenFailures.fail(key)
+    await tokenFailures.fail(db, limitKeys, ctx.at)
     await services.audit.append(ctx, {
       action: refusedAction,
       resourceType: 'client',

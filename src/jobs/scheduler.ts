@@ -55,6 +55,14 @@ export const jobs: readonly Job[] = [
     },
   },
   {
+    name: 'prune-auth-failures',
+    everySeconds: 600,
+    async run(services) {
+      const pruned = await services.tokenFailures.prune(services.db, services.clock.now())
+      return `${pruned} ended failed-authentication windows deleted`
+    },
+  },
+  {
     name: 'audit-checkpoint',
     everySeconds: 300,
     async run(services) {

@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server'
 import { SignJWT, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify, UnsecuredJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FailureLimiter } from '../../src/http/rate-limit.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
 import { call, createActor, createCast, type Cast } from '../support/identity.js'
 
@@ -223,5 +224,23 @@ describe('brute-force brake', () => {
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
     world.clock.advance(61_000)
     expect((await attempt(victim.secret)).status).toBe(200)
+  })
+
+  it('keeps the count in the database, so another gateway process refuses too, and prunes ended windows', async () => {
+    const victim = await createActor(world, cast.admin, cast.deptB.orgId, ['consumer'])
+    const max = world.services.config.QIAO_TOKEN_FAILURES_PER_MINUTE
+    for (let i = 0; i < max; i++) {
+      const res = await call(world, 'POST', '/v1/auth/token', { body: { grant_type: 'client_credentials', client_id: victim.clientId, client_secret: `qs_guess${i}` } })
+      expect(res.status).toBe(401)
+    }
+    // What another process holds: a limiter of its own, over the same database.
+    const elsewhere = new FailureLimiter(max, 60)
+    const key = [`client:${victim.clientId}`]
+    expect(await elsewhere.retryAfter(world.services.db, key, world.clock.now())).toBeGreaterThan(0)
+    world.clock.advance(61_000)
+    expect(await elsewhere.retryAfter(world.services.db, key, world.clock.now())).toBe(0)
+    expect(await elsewhere.prune(world.services.db, world.clock.now())).toBeGreaterThan(0)
+    const { rows } = await world.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM auth_failures WHERE key = $1', key)
+    expect(rows[0]!.n).toBe(0)
   })
 })
