@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../http/env.js'
 import { problemContentType } from '../http/errors.js'
-import { bearerSecurity, errorResponses } from '../http/openapi.js'
+import { bearerSecurity, errorResponses, idempotencyKeyHeader } from '../http/openapi.js'
 import { decodeCursor, encodeCursor, page, pageQuery } from '../http/pagination.js'
 import { actionContext, optionalAuth, principalOf, requireAuth, requireRole } from '../identity/middleware.js'
 import { SENSITIVITY_LEVELS } from '../standards/annotations.js'
@@ -193,13 +193,7 @@ const ingestRoute = createRoute({
         .openapi({ description: 'A column that matches no field or alias: an `unknown_field` error (reject) or ignored (drop)' }),
     }),
     headers: z.object({
-      'idempotency-key': z
-        .string()
-        .min(1)
-        .max(255)
-        .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
-        .optional()
-        .openapi({ description: 'Makes a retry safe: the same key answers the first result', example: '2026-11-23-population-full' }),
+      'idempotency-key': idempotencyKeyHeader('Makes a retry safe: the same key answers the first result', '2026-11-23-population-full'),
     }),
     body: recordsBody,
   },

@@ -3,6 +3,20 @@ import type { OpenAPIHonoOptions } from '@hono/zod-openapi'
 import { ApiError, errorCodes, problemContentType, type ErrorCode } from './errors.js'
 import type { AppEnv } from './env.js'
 
+/** The pattern an Idempotency-Key must match: printable ASCII without spaces. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
+
+/** The optional Idempotency-Key header of a POST that is safe to retry with it; `description` says what a retry answers. */
+export function idempotencyKeyHeader(description: string, example?: string) {
+  return z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(IDEMPOTENCY_KEY_PATTERN, 'printable ASCII without spaces')
+    .optional()
+    .openapi({ description, ...(example === undefined ? {} : { example }) })
+}
+
 export const ProblemSchema = z
   .object({
     type: z.string().openapi({ description: 'A URI reference identifying the problem type', example: '/docs#error-not_found' }),

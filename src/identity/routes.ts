@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import type { AppContext, AppEnv } from '../http/env.js'
-import { bearerSecurity, errorResponses } from '../http/openapi.js'
+import { bearerSecurity, errorResponses, idempotencyKeyHeader } from '../http/openapi.js'
 import { decodeCursor, page, pageQuery } from '../http/pagination.js'
 import { actionContext, principalOf, requireAuth, requireRole } from './middleware.js'
 import {
@@ -99,13 +99,7 @@ const issueClientRoute = createRoute({
   request: {
     params: orgIdParam,
     headers: z.object({
-      'idempotency-key': z
-        .string()
-        .min(1)
-        .max(255)
-        .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
-        .optional()
-        .openapi({ description: 'Makes a retry safe: a second issue with the same key makes no client and answers 409 `already_issued` with the first one’s `client_id`' }),
+      'idempotency-key': idempotencyKeyHeader('Makes a retry safe: a second issue with the same key makes no client and answers 409 `already_issued` with the first one’s `client_id`'),
     }),
     body: { required: true, content: { 'application/json': { schema: NewClientSchema } } },
   },

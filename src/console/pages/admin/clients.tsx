@@ -4,6 +4,7 @@
 // revoking one after a confirmation page.
 
 import { ApiError } from '../../../http/errors.js'
+import { IDEMPOTENCY_KEY_PATTERN } from '../../../http/openapi.js'
 import { NewClientSchema } from '../../../identity/schemas.js'
 import * as identity from '../../../identity/service.js'
 import { consoleAction, correctable, every, formChecked, page, principal, sessionOf, signedIn, single, type ConsoleApp, type ConsoleContext } from '../../context.js'
@@ -26,7 +27,7 @@ export function registerClientPages(app: ConsoleApp) {
       const parsed = NewClientSchema.safeParse({ name: single(form, 'name') ?? '', roles: every(form, 'roles') })
       if (!parsed.success) throw formProblem(issuesOf(parsed.error.issues))
       const key = single(form, 'idempotency_key')
-      issued = await identity.issueClient(c.get('services').db, consoleAction(c), orgId, parsed.data, key && /^[\x21-\x7e]{1,255}$/.test(key) ? key : undefined)
+      issued = await identity.issueClient(c.get('services').db, consoleAction(c), orgId, parsed.data, key && IDEMPOTENCY_KEY_PATTERN.test(key) ? key : undefined)
     } catch (error) {
       if (error instanceof ApiError && error.extra.reason === 'already_issued') return alreadyIssued(c, orgId, String(error.extra.client_id))
       const problem = correctable(error)
