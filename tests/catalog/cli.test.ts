@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createPgliteDb } from '../../src/db/pglite.js'
 import { citizenId, csv, person, populationDataset } from '../support/catalog.js'
 import { accessToken, bootstrapCredentials, departmentPublisher, fetchJson } from '../support/gateway-client.js'
+import { describeEmbedded } from '../support/embedded.js'
 import { runProcess, startGateway } from '../support/process.js'
 
 const scratch = mkdtempSync(join(tmpdir(), 'qiao-cli-ingest-'))
@@ -37,7 +38,7 @@ function reportIn(output: string): Record<string, unknown> {
   return JSON.parse(output.slice(output.indexOf('{\n'), output.lastIndexOf('}') + 1)) as Record<string, unknown>
 }
 
-describe('qiao ingest <dataset> <file>', () => {
+describeEmbedded('qiao ingest <dataset> <file>', () => {
   it('streams a CSV file through the pipeline, with progress and the report', { timeout: 60_000 }, async () => {
     const file = join(scratch, 'population.csv')
     writeFileSync(file, csv(COLUMNS, Array.from({ length: 2500 }, (_, n) => csvRow(n))))

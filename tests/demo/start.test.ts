@@ -5,11 +5,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, expect, it } from 'vitest'
 import { parseCredentialsFile, type DemoCredentialsFile } from '../../src/demo/credentials.js'
 import { loadConfig } from '../../src/config.js'
 import { demoEnabled } from '../../src/node.js'
 import { accessToken, bootstrapCredentials, fetchJson } from '../support/gateway-client.js'
+import { describeEmbedded } from '../support/embedded.js'
 import { runProcess, startGateway } from '../support/process.js'
 
 const scratch = mkdtempSync(join(tmpdir(), 'qiao-demo-start-'))
@@ -24,7 +25,7 @@ function credentialsIn(dir: string): DemoCredentialsFile {
   return parsed
 }
 
-describe('the first start', () => {
+describeEmbedded('the first start', () => {
   it('seeds the demo world on an empty data directory, prints the console and the credentials, and prints them again on the next start', async () => {
     const dir = join(scratch, 'first')
     // QIAO_DEMO unset: on, since this is embedded PGlite.
@@ -85,7 +86,7 @@ describe('the first start', () => {
   })
 })
 
-describe('qiao seed demo', () => {
+describeEmbedded('qiao seed demo', () => {
   it('seeds an empty database once, writes the credentials file, and refuses the second time', async () => {
     const dir = join(scratch, 'cli')
     const env = { QIAO_DATA_DIR: join(dir, 'data') }

@@ -1,8 +1,9 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, expect, it } from 'vitest'
 import { createPgliteDb, DataDirLockedError } from '../../src/db/pglite.js'
+import { describeEmbedded } from '../support/embedded.js'
 import { runProcess, startGateway } from '../support/process.js'
 
 const scratch = mkdtempSync(join(tmpdir(), 'qiao-process-'))
@@ -10,7 +11,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'qiao-process-'))
 const PROCESSES_TIMEOUT = 120_000
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
-describe('the Node server on embedded PGlite', () => {
+describeEmbedded('the Node server on embedded PGlite', () => {
   it('starts, answers, shuts down gracefully on SIGTERM and keeps its data', async () => {
     const dataDir = join(scratch, 'graceful')
     const gateway = await startGateway({ QIAO_DATA_DIR: dataDir })
@@ -57,7 +58,7 @@ describe('the Node server on embedded PGlite', () => {
   })
 })
 
-describe('the qiao command', () => {
+describeEmbedded('the qiao command', () => {
   it('migrates and is idempotent', async () => {
     const env = { QIAO_DATA_DIR: join(scratch, 'cli') }
     const first = await runProcess(['bin/qiao.mjs', 'migrate'], env)
@@ -97,7 +98,7 @@ describe('the qiao command', () => {
   })
 })
 
-describe('slow and oversized clients', () => {
+describeEmbedded('slow and oversized clients', () => {
   it('answers an oversized header block with 431 and drops a client that never finishes its headers', async () => {
     const { connect } = await import('node:net')
     const gateway = await startGateway({ QIAO_DATA_DIR: join(scratch, 'slow'), QIAO_HEADERS_TIMEOUT_SECONDS: '2' })
