@@ -6,7 +6,7 @@
  */
 import { createApp } from './app.js'
 import { webCryptoHasher } from './audit/hasher.js'
-import { AuditWriter } from './audit/writer.js'
+import { AuditWriter, type HeadHint } from './audit/writer.js'
 import { loadConfig, type Config } from './config.js'
 import { createPostgresDb } from './db/postgres.js'
 import { runDueJobs } from './jobs/scheduler.js'
@@ -29,13 +29,15 @@ const servicesKey = '__qiao_services'
 const app = createApp((c: AppContext) => c.env[servicesKey] as Services)
 
 // Configuration and logger are derived from the bindings once per isolate.
-// Key and auth caches live as long as the isolate, like a Node process's.
-let configured: { env: WorkerEnv; config: Config; logger: Logger; state: ReturnType<typeof processState>; keysReady?: Promise<void> } | undefined
+// Key and auth caches, and the audit chain's head as last seen, live as long as the isolate, like a Node process's.
+let configured:
+  | { env: WorkerEnv; config: Config; logger: Logger; state: ReturnType<typeof processState>; auditHead: HeadHint; keysReady?: Promise<void> }
+  | undefined
 
 function configure(env: WorkerEnv) {
   if (configured?.env !== env) {
     const config = loadConfig(env)
-    configured = { env, config, logger: createLogger(config.LOG_LEVEL), state: processState(config, systemClock) }
+    configured = { env, config, logger: createLogger(config.LOG_LEVEL), state: processState(config, systemClock), auditHead: {} }
   }
   return configured
 }
@@ -43,11 +45,11 @@ function configure(env: WorkerEnv) {
 export default {
   /** The cron trigger in wrangler.toml: the same jobs Node runs on a timer. */
   async scheduled(_event: unknown, env: WorkerEnv, ctx: WorkerExecutionContext): Promise<void> {
-    const { config, logger, state } = configure(env)
+    const { config, logger, state, auditHead } = configure(env)
     const connectionString = env.HYPERDRIVE?.connectionString ?? config.DATABASE_URL
     if (!connectionString) throw new Error('no database configured: bind HYPERDRIVE or set the DATABASE_URL secret')
     const db = createPostgresDb({ connectionString, max: 1, applicationName: 'qiao-worker-cron' })
-    const services: Services = { config, db, logger, clock: systemClock, hasher: webCryptoHasher, audit: new AuditWriter(db), ...state }
+    const services: Services = { config, db, logger, clock: systemClock, hasher: webCryptoHasher, audit: new AuditWriter(db, webCryptoHasher, auditHead), ...state }
     try {
       await runDueJobs(services, 'worker-cron')
     } finally {
@@ -73,7 +75,7 @@ export default {
       )
     }
     const db = createPostgresDb({ connectionString, max: 1, applicationName: 'qiao-worker' })
-    const services: Services = { config, db, logger, clock: systemClock, hasher: webCryptoHasher, audit: new AuditWriter(db), ...state }
+    const services: Services = { config, db, logger, clock: systemClock, hasher: webCryptoHasher, audit: new AuditWriter(db, webCryptoHasher, isolate.auditHead), ...state }
     const release = () => services.audit.idle().then(() => db.close())
     let response: Response
     try {

@@ -13,6 +13,11 @@ interface Pending {
 
 const MAX_BATCH = 500
 
+/** Where the chain ended after the last batch a writer appended, if known; writers may share one. */
+export interface HeadHint {
+  head?: ChainHead
+}
+
 /**
  * Group commit for audit entries that are not part of a change transaction (reads, denials,
  * refused logins). Callers await `append`, which resolves only once their entry is committed.
@@ -22,18 +27,17 @@ const MAX_BATCH = 500
  * is the only one appending. When something else appended in between (another process, a change
  * transaction), that statement stores nothing and answers the new head, onto which the batch is
  * hashed and tried again; after a few such misses it goes in a transaction that locks first
- * (appendLocked), which cannot miss. On Workers each request has its own Db and writer: its first
- * batch reads the head, then appends, two round trips.
+ * (appendLocked), which cannot miss. On Workers each request has its own Db and writer; the
+ * writers of one isolate share a HeadHint, so a request's batch is usually one round trip there too.
  */
 export class AuditWriter {
   private queue: Pending[] = []
   private flushing: Promise<void> | undefined
-  /** Where the chain ended after this writer's last batch, if it knows. */
-  private head: ChainHead | undefined
 
   constructor(
     private readonly db: Db,
     private readonly hasher: Hasher = webCryptoHasher,
+    private readonly hint: HeadHint = {},
   ) {}
 
   append(ctx: ActionContext, event: AuditEvent): Promise<number> {
@@ -56,7 +60,7 @@ export class AuditWriter {
           const seqs = await this.appendBatch(batch)
           batch.forEach((item, i) => item.resolve(seqs[i]!))
         } catch (error) {
-          this.head = undefined
+          this.hint.head = undefined
           for (const item of batch) item.reject(error)
         }
       }
@@ -66,14 +70,15 @@ export class AuditWriter {
   }
 
   private async appendBatch(batch: readonly Pending[]): Promise<number[]> {
+    const { hint } = this
     for (let tries = 0; tries < 3; tries++) {
-      this.head ??= (await appendIfHead(this.db, [], null)).head
-      const attempt = await appendAt(this.db, batch, this.hasher, this.head)
-      this.head = attempt.head
+      hint.head ??= (await appendIfHead(this.db, [], null)).head
+      const attempt = await appendAt(this.db, batch, this.hasher, hint.head)
+      hint.head = attempt.head
       if (attempt.appended) return attempt.seqs
     }
     const done = await this.db.transaction((tx) => appendLocked(tx, batch, this.hasher))
-    this.head = done.head
+    hint.head = done.head
     return done.seqs
   }
 }

@@ -60,6 +60,14 @@ describe('the append path', () => {
     expect(await verify(world)).toMatchObject({ ok: true })
   })
 
+  it('keeps one chain when writers share a head hint, as the per-request writers of one Worker isolate do', async () => {
+    const hint = {}
+    const writers = [0, 1, 2].map(() => new AuditWriter(world.services.db, nodeHasher, hint))
+    await Promise.all(Array.from({ length: 45 }, (_, i) => writers[i % 3]!.append(ctx(i), { action: 'test.isolate' })))
+    expect(hint).toMatchObject({ head: { seq: expect.any(Number) } })
+    expect(await verify(world)).toMatchObject({ ok: true })
+  })
+
   it('keeps one chain while change transactions append beside the group commit', async () => {
     await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
