@@ -43,7 +43,24 @@ function pgliteTemplate(): Promise<PGlite> {
   return template
 }
 
+/** No run lasts this long (CI stops at 90 minutes): a throwaway database older than this was left by one that was killed. */
+const ABANDONED_AFTER_MS = 3 * 60 * 60 * 1000
+
+// Once per test process: drop the throwaway databases that killed runs left behind.
+let swept: Promise<void> | undefined
+function sweepAbandoned(serverUrl: string): Promise<void> {
+  swept ??= withAdmin(serverUrl, async (admin) => {
+    const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'qiao\\_test\\_%'`)
+    for (const { datname } of rows) {
+      const made = Number.parseInt(/^qiao_test_([0-9a-z]+)_[0-9a-z]+$/.exec(datname)?.[1] ?? '', 36)
+      if (Number.isFinite(made) && Date.now() - made > ABANDONED_AFTER_MS) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`)
+    }
+  }).catch(() => {})
+  return swept
+}
+
 async function createThrowawayPostgres(serverUrl: string, migrated: boolean): Promise<TestDatabase> {
+  await sweepAbandoned(serverUrl)
   const name = `qiao_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
   await withAdmin(serverUrl, (admin) => admin.query(`CREATE DATABASE ${name}`))
   const url = databaseUrl(serverUrl, name)
