@@ -76,6 +76,12 @@ export async function findEntry(q: Queryable, seq: number): Promise<AuditRow | u
   return rows[0]
 }
 
+/** Up to `limit` entries' seq and hash after `afterSeq`, in seq order: a page of the Merkle tree's leaves. */
+export async function entryHashesAfter(q: Queryable, afterSeq: number, limit: number): Promise<{ seq: number; hash: string }[]> {
+  const { rows } = await q.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])
+  return rows
+}
+
 /** Entry hashes 1..size in seq order: the Merkle tree's leaves. */
 export async function entryHashesUpTo(q: Queryable, size: number): Promise<string[]> {
   const { rows } = await q.query<{ hash: string }>('SELECT hash FROM audit_log WHERE seq <= $1 ORDER BY seq', [size])

@@ -5,7 +5,7 @@ import { toHex } from './bytes.js'
 import { entryLeafHashes, GENESIS_HASH, type UnverifiedEntry } from './chain.js'
 import { signCheckpoint, type TreeHead } from './checkpoint.js'
 import type { Hasher } from './hasher.js'
-import { consistencyProof, inclusionProof, MemorySubtreeHasher, merkleRoot } from './merkle.js'
+import { consistencyProof, inclusionProof, MemorySubtreeHasher, MerkleFrontier } from './merkle.js'
 import * as repo from './repository.js'
 import { verifyChain, type ChainVerification } from './verify.js'
 
@@ -41,18 +41,37 @@ export async function verifyLog(db: Db, hasher: Hasher): Promise<LogVerification
   return { result, checkpoint: latest ? { size: latest.size, root_hash: latest.root_hash } : null }
 }
 
-/** Signs the current tree head and stores it. Idempotent for an unchanged log. */
-export async function createCheckpoint(services: Services): Promise<repo.CheckpointRow> {
+/** Entry hashes a checkpoint reads per statement while it folds them into the root. */
+const CHECKPOINT_PAGE = 10_000
+
+/**
+ * Signs the current tree head and stores it. Idempotent for an unchanged log. The root is folded
+ * from the entry hashes a page at a time (MerkleFrontier keeps O(log n) subtree roots), so signing
+ * needs memory for one page whatever the log's size: it fits a Worker isolate as well as a Node
+ * process. Entries become visible in seq order (each append holds the chain lock until it
+ * commits), so the pages read a prefix of the log; entries appended meanwhile simply join it.
+ */
+export async function createCheckpoint(services: Services, pageSize = CHECKPOINT_PAGE): Promise<repo.CheckpointRow> {
   const { db, hasher, keys, clock } = services
-  const hashes = await repo.entryHashesUpTo(db, Number.MAX_SAFE_INTEGER)
-  const size = hashes.length
+  const frontier = new MerkleFrontier(hasher)
+  let head = { seq: 0, hash: GENESIS_HASH }
+  for (;;) {
+    const page = await repo.entryHashesAfter(db, head.seq, pageSize)
+    if (page.length > 0) {
+      if (page[0]!.seq !== head.seq + 1) throw new Error(`the audit log has a gap after seq ${head.seq}`)
+      await frontier.append(await entryLeafHashes(page.map((entry) => entry.hash), hasher))
+      head = page.at(-1)!
+    }
+    if (page.length < pageSize) break
+  }
+  const size = frontier.size
   const existing = await repo.findCheckpoint(db, size)
   if (existing) return existing
-  const root = await merkleRoot(await entryLeafHashes(hashes, hasher), hasher)
-  const head: TreeHead = { size, root_hash: toHex(root), chain_head: hashes.at(-1) ?? GENESIS_HASH, at: clock.now().toISOString() }
+  const root = await frontier.root()
+  const tree: TreeHead = { size, root_hash: toHex(root), chain_head: head.hash, at: clock.now().toISOString() }
   const signer = await keys.signingKey(db)
-  const jws = await signCheckpoint(head, { alg: signer.alg, kid: signer.kid, privateKey: signer.privateKey })
-  const row: repo.CheckpointRow = { size, root_hash: head.root_hash, chain_head: head.chain_head, at: new Date(head.at), kid: signer.kid, jws }
+  const jws = await signCheckpoint(tree, { alg: signer.alg, kid: signer.kid, privateKey: signer.privateKey })
+  const row: repo.CheckpointRow = { size, root_hash: tree.root_hash, chain_head: tree.chain_head, at: new Date(tree.at), kid: signer.kid, jws }
   await repo.insertCheckpoint(db, row)
   return (await repo.findCheckpoint(db, size)) ?? row
 }
