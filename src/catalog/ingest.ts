@@ -126,7 +126,7 @@ export async function ingestRecords(
  */
 async function refreshPlannerStatistics(db: Deps['db'], recordsBefore: number, inserted: number): Promise<void> {
   if (db.driver !== 'pglite' || inserted < 50 + recordsBefore / 10) return
-  await db.exec('ANALYZE records')
+  await records.analyzeRecords(db)
 }
 
 /**

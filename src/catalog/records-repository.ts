@@ -193,3 +193,8 @@ export async function countIngest(
 export async function countTombstone(q: Queryable, datasetId: string): Promise<void> {
   await q.query('UPDATE datasets SET record_count = record_count - 1 WHERE id = $1', [datasetId])
 }
+
+/** Refreshes the planner's statistics of the records table (PGlite has no autovacuum to do it). */
+export async function analyzeRecords(q: Queryable): Promise<void> {
+  await q.exec('ANALYZE records')
+}

@@ -177,3 +177,30 @@ export async function insertKey(
     [key.kid, key.alg, JSON.stringify(key.publicJwk), key.privateJwk ? JSON.stringify(key.privateJwk) : null],
   )
 }
+
+// ---- failed authentications (src/identity/failure-limiter.ts) -------------------------------
+
+/** The windows of `keys` that started after `since` (still open), with their failure counts. */
+export async function recentAuthFailures(q: Queryable, keys: readonly string[], since: Date): Promise<{ window_start: Date; failures: number }[]> {
+  const { rows } = await q.query<{ window_start: Date; failures: number }>(
+    'SELECT window_start, failures FROM auth_failures WHERE key = ANY($1::text[]) AND window_start > $2',
+    [keys, since],
+  )
+  return rows
+}
+
+/** One more failure for each key: in its window if it started after `since`, else in a new one from `now`. */
+export async function countAuthFailures(q: Queryable, keys: readonly string[], now: Date, since: Date): Promise<void> {
+  await q.query(
+    `INSERT INTO auth_failures AS f (key, window_start, failures) SELECT k, $2::timestamptz, 1 FROM unnest($1::text[]) AS k
+     ON CONFLICT (key) DO UPDATE
+       SET failures = CASE WHEN f.window_start > $3::timestamptz THEN f.failures + 1 ELSE 1 END,
+           window_start = CASE WHEN f.window_start > $3::timestamptz THEN f.window_start ELSE $2::timestamptz END`,
+    [keys, now, since],
+  )
+}
+
+/** Deletes the windows that started at or before `endedBy`; answers how many. */
+export async function pruneAuthFailures(q: Queryable, endedBy: Date): Promise<number> {
+  return (await q.query('DELETE FROM auth_failures WHERE window_start <= $1', [endedBy])).rowCount
+}

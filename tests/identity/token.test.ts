@@ -1,7 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server'
 import { SignJWT, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify, UnsecuredJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FailureLimiter } from '../../src/http/rate-limit.js'
+import { FailureLimiter } from '../../src/identity/failure-limiter.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
 import { call, createActor, createCast, type Cast } from '../support/identity.js'
 

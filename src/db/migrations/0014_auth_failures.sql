@@ -1,5 +1,5 @@
 -- Failed client authentications per client id and per source address, in fixed windows: the brake
--- on the token endpoint and the console's sign-in (src/http/rate-limit.ts). Kept in the database
+-- on the token endpoint and the console's sign-in (src/identity/failure-limiter.ts). Kept in the database
 -- so that the bound holds for the whole fleet (every Node process, every Worker isolate), not per
 -- process. The prune-auth-failures job deletes windows that have ended.
 CREATE TABLE auth_failures (

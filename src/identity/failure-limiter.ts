@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js'
+import { countAuthFailures, pruneAuthFailures, recentAuthFailures } from './repository.js'
 
 /**
  * Counts failures per key in fixed windows, in the database (table auth_failures), so that the
@@ -15,10 +16,7 @@ export class FailureLimiter {
 
   /** Seconds until every one of `keys` may try again, or 0 when all may try now. */
   async retryAfter(q: Queryable, keys: readonly string[], now: Date): Promise<number> {
-    const { rows } = await q.query<{ window_start: Date; failures: number }>(
-      'SELECT window_start, failures FROM auth_failures WHERE key = ANY($1::text[]) AND window_start > $2',
-      [keys.map(limited), this.windowStartedBefore(now)],
-    )
+    const rows = await recentAuthFailures(q, keys.map(limited), this.windowStartedBefore(now))
     const ends = rows.filter((row) => row.failures >= this.max).map((row) => row.window_start.getTime() + this.windowSeconds * 1000)
     if (ends.length === 0) return 0
     return Math.max(1, Math.ceil((Math.max(...ends) - now.getTime()) / 1000))
@@ -26,19 +24,12 @@ export class FailureLimiter {
 
   /** Counts one failure against each key: in its current window, or in a new one from `now`. */
   async fail(q: Queryable, keys: readonly string[], now: Date): Promise<void> {
-    await q.query(
-      `INSERT INTO auth_failures AS f (key, window_start, failures) SELECT k, $2::timestamptz, 1 FROM unnest($1::text[]) AS k
-       ON CONFLICT (key) DO UPDATE
-         SET failures = CASE WHEN f.window_start > $3::timestamptz THEN f.failures + 1 ELSE 1 END,
-             window_start = CASE WHEN f.window_start > $3::timestamptz THEN f.window_start ELSE $2::timestamptz END`,
-      [[...new Set(keys.map(limited))], now, this.windowStartedBefore(now)],
-    )
+    await countAuthFailures(q, [...new Set(keys.map(limited))], now, this.windowStartedBefore(now))
   }
 
   /** Deletes the windows that have ended; answers how many. */
   async prune(q: Queryable, now: Date): Promise<number> {
-    const { rowCount } = await q.query('DELETE FROM auth_failures WHERE window_start <= $1', [this.windowStartedBefore(now)])
-    return rowCount
+    return pruneAuthFailures(q, this.windowStartedBefore(now))
   }
 
   /** A window that started at or before this has ended. */
