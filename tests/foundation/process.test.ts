@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
+import { afterAll, expect, it, vi } from 'vitest'
 import { createPgliteDb, DataDirLockedError } from '../../src/db/pglite.js'
 import { describeEmbedded } from '../support/embedded.js'
 import { runProcess, startGateway } from '../support/process.js'
@@ -9,6 +9,9 @@ import { runProcess, startGateway } from '../support/process.js'
 const scratch = mkdtempSync(join(tmpdir(), 'qiao-process-'))
 // Six real CLI processes, each starting Node, tsx and PGlite: generous on a loaded 2-core machine.
 const PROCESSES_TIMEOUT = 120_000
+// Every test here starts real processes on fresh data directories: on a loaded machine one start
+// alone can take most of the default 30 s.
+vi.setConfig({ testTimeout: PROCESSES_TIMEOUT })
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 describeEmbedded('the Node server on embedded PGlite', () => {
