@@ -106,8 +106,9 @@ export class MerkleFrontier {
 
 /**
  * An in-memory `SubtreeHasher` that hashes every complete, aligned power-of-two subtree once, a
- * level at a time, and combines at most O(log n) of them for any other range. Suited to tests,
- * exports and small logs; the database keeps its own subtree hashes.
+ * level at a time, and combines at most O(log n) of them for any other range. Holds the whole tree:
+ * suited to tests and offline checks of an export; the gateway's proofs fold ranges from the
+ * database a page at a time instead (PagedSubtreeHasher in src/audit/service.ts).
  */
 export class MemorySubtreeHasher implements SubtreeHasher {
   /** levels[h] holds, back to back, the roots of the complete subtrees of 2^h leaves, left to right. */

@@ -82,12 +82,6 @@ export async function entryHashesAfter(q: Queryable, afterSeq: number, limit: nu
   return rows
 }
 
-/** Entry hashes 1..size in seq order: the Merkle tree's leaves. */
-export async function entryHashesUpTo(q: Queryable, size: number): Promise<string[]> {
-  const { rows } = await q.query<{ hash: string }>('SELECT hash FROM audit_log WHERE seq <= $1 ORDER BY seq', [size])
-  return rows.map((r) => r.hash)
-}
-
 export interface CheckpointRow {
   size: number
   root_hash: string

@@ -1,11 +1,11 @@
 import type { Db } from '../db/db.js'
 import { ApiError } from '../http/errors.js'
 import type { Services } from '../services.js'
-import { toHex } from './bytes.js'
+import { toHex, type Bytes } from './bytes.js'
 import { entryLeafHashes, GENESIS_HASH, type UnverifiedEntry } from './chain.js'
 import { signCheckpoint, type TreeHead } from './checkpoint.js'
 import type { Hasher } from './hasher.js'
-import { consistencyProof, inclusionProof, MemorySubtreeHasher, MerkleFrontier } from './merkle.js'
+import { consistencyProof, inclusionProof, MerkleFrontier, type SubtreeHasher } from './merkle.js'
 import * as repo from './repository.js'
 import { verifyChain, type ChainVerification } from './verify.js'
 
@@ -41,29 +41,44 @@ export async function verifyLog(db: Db, hasher: Hasher): Promise<LogVerification
   return { result, checkpoint: latest ? { size: latest.size, root_hash: latest.root_hash } : null }
 }
 
-/** Entry hashes a checkpoint reads per statement while it folds them into the root. */
-const CHECKPOINT_PAGE = 10_000
+/** Entry hashes read per statement while a checkpoint or a proof folds them. */
+const TREE_PAGE = 10_000
+
+/**
+ * Folds the leaves of entries `afterSeq`+1 … `afterSeq`+`count` (all later ones when `count` is
+ * undefined) into `frontier`, a page at a time, so memory holds one page whatever the log's size.
+ * Answers the last entry folded. Entries become visible in seq order (each append holds the chain
+ * lock until it commits), so the pages read a run of the log without holes; a gap is corruption.
+ */
+async function foldEntries(db: Db, hasher: Hasher, frontier: MerkleFrontier, afterSeq: number, count: number | undefined, pageSize: number) {
+  let last: { seq: number; hash: string } | undefined
+  let next = afterSeq
+  for (;;) {
+    const want = count === undefined ? pageSize : Math.min(pageSize, afterSeq + count - next)
+    if (want === 0) break
+    const page = await repo.entryHashesAfter(db, next, want)
+    if (page.length > 0) {
+      if (page[0]!.seq !== next + 1) throw new Error(`the audit log has a gap after seq ${next}`)
+      await frontier.append(await entryLeafHashes(page.map((entry) => entry.hash), hasher))
+      last = page.at(-1)!
+      next = last.seq
+    }
+    if (page.length < want) break
+  }
+  if (count !== undefined && next !== afterSeq + count) throw new Error(`the audit log ends at seq ${next}, before ${afterSeq + count}`)
+  return last
+}
 
 /**
  * Signs the current tree head and stores it. Idempotent for an unchanged log. The root is folded
  * from the entry hashes a page at a time (MerkleFrontier keeps O(log n) subtree roots), so signing
  * needs memory for one page whatever the log's size: it fits a Worker isolate as well as a Node
- * process. Entries become visible in seq order (each append holds the chain lock until it
- * commits), so the pages read a prefix of the log; entries appended meanwhile simply join it.
+ * process. Entries appended while it reads simply join the tree it signs.
  */
-export async function createCheckpoint(services: Services, pageSize = CHECKPOINT_PAGE): Promise<repo.CheckpointRow> {
+export async function createCheckpoint(services: Services, pageSize = TREE_PAGE): Promise<repo.CheckpointRow> {
   const { db, hasher, keys, clock } = services
   const frontier = new MerkleFrontier(hasher)
-  let head = { seq: 0, hash: GENESIS_HASH }
-  for (;;) {
-    const page = await repo.entryHashesAfter(db, head.seq, pageSize)
-    if (page.length > 0) {
-      if (page[0]!.seq !== head.seq + 1) throw new Error(`the audit log has a gap after seq ${head.seq}`)
-      await frontier.append(await entryLeafHashes(page.map((entry) => entry.hash), hasher))
-      head = page.at(-1)!
-    }
-    if (page.length < pageSize) break
-  }
+  const head = (await foldEntries(db, hasher, frontier, 0, undefined, pageSize)) ?? { seq: 0, hash: GENESIS_HASH }
   const size = frontier.size
   const existing = await repo.findCheckpoint(db, size)
   if (existing) return existing
@@ -76,8 +91,35 @@ export async function createCheckpoint(services: Services, pageSize = CHECKPOINT
   return (await repo.findCheckpoint(db, size)) ?? row
 }
 
-async function treeOf(db: Db, size: number, hasher: Hasher) {
-  return MemorySubtreeHasher.build(await entryLeafHashes(await repo.entryHashesUpTo(db, size), hasher), hasher)
+/**
+ * The tree of the first `size` entries as proofs ask it: each range's hash is folded from its
+ * entries a page at a time, in constant memory. A proof asks for O(log n) ranges that do not
+ * overlap, so it reads each entry hash at most once, as building the whole tree would, but never
+ * holds more than a page of them: proofs over any log size fit a Worker isolate. Ranges are
+ * answered one after another, so concurrent asks do not each hold a page.
+ */
+export class PagedSubtreeHasher implements SubtreeHasher {
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    private readonly db: Db,
+    private readonly hasher: Hasher,
+    readonly size: number,
+    private readonly pageSize = TREE_PAGE,
+  ) {}
+
+  range(start: number, end: number): Promise<Bytes> {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || start > end || end > this.size) {
+      return Promise.reject(new RangeError(`no range [${start}, ${end}) in a tree of ${this.size} leaves`))
+    }
+    const answer = this.#queue.then(async () => {
+      const frontier = new MerkleFrontier(this.hasher)
+      await foldEntries(this.db, this.hasher, frontier, start, end - start, this.pageSize)
+      return frontier.root()
+    })
+    this.#queue = answer.catch(() => undefined)
+    return answer
+  }
 }
 
 async function checkpointAt(db: Db, size: number | undefined): Promise<repo.CheckpointRow> {
@@ -96,7 +138,7 @@ export async function entryProof(services: Services, seq: number, size?: number)
     throw new ApiError('conflict', `entry ${seq} is newer than checkpoint ${checkpoint.size}: write a checkpoint first (POST /v1/audit/checkpoints)`)
   }
   const [leaf] = await entryLeafHashes([entry.hash], hasher)
-  const proof = await inclusionProof(seq - 1, checkpoint.size, await treeOf(db, checkpoint.size, hasher))
+  const proof = await inclusionProof(seq - 1, checkpoint.size, new PagedSubtreeHasher(db, hasher, checkpoint.size))
   return { entry, leafHash: toHex(leaf!), checkpoint, proof: proof.map(toHex) }
 }
 
@@ -105,7 +147,7 @@ export async function checkpointConsistency(services: Services, from: number, to
   const { db, hasher } = services
   if (from > to) throw new ApiError('validation_failed', 'from must not be larger than to', { errors: [{ path: 'query.from', message: 'larger than to' }] })
   const [older, newer] = [await checkpointAt(db, from), await checkpointAt(db, to)]
-  const proof = from === 0 || from === to ? [] : await consistencyProof(from, to, await treeOf(db, to, hasher))
+  const proof = from === 0 || from === to ? [] : await consistencyProof(from, to, new PagedSubtreeHasher(db, hasher, to))
   return { from: older, to: newer, proof: proof.map(toHex) }
 }
 

@@ -147,6 +147,32 @@ describe('export, checkpoints and proofs', () => {
     }
   })
 
+  it('answers proofs from ranges folded a page at a time, equal to the whole tree’s', async () => {
+    const { PagedSubtreeHasher } = await import('../../src/audit/service.js')
+    const { entryLeafHashes } = await import('../../src/audit/chain.js')
+    const { MemorySubtreeHasher, inclusionProof, consistencyProof } = await import('../../src/audit/merkle.js')
+    const { toHex } = await import('../../src/audit/bytes.js')
+    const w = await createTestWorld()
+    try {
+      for (let i = 0; i < 21; i++) await w.services.audit.append(ctx(i), { action: 'test.page', details: { i } })
+      const { rows } = await w.services.db.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq')
+      const size = rows.length
+      const whole = await MemorySubtreeHasher.build(await entryLeafHashes(rows.map((r) => r.hash), nodeHasher), nodeHasher)
+      const paged = new PagedSubtreeHasher(w.services.db, nodeHasher, size, 4)
+      const hex = (proof: Uint8Array[]) => proof.map(toHex)
+      for (const [start, end] of [[0, size], [0, 1], [3, 4], [4, 8], [5, 19], [size - 1, size], [7, 7]] as const) {
+        expect(toHex(await paged.range(start, end)), `[${start}, ${end})`).toBe(toHex(await whole.range(start, end)))
+      }
+      for (let index = 0; index < size; index++) {
+        expect(hex(await inclusionProof(index, size, paged)), `leaf ${index}`).toEqual(hex(await inclusionProof(index, size, whole)))
+      }
+      for (let m = 1; m < size; m++) expect(hex(await consistencyProof(m, size, paged)), `from ${m}`).toEqual(hex(await consistencyProof(m, size, whole)))
+      await expect(paged.range(3, size + 1)).rejects.toThrow(RangeError)
+    } finally {
+      await w.close()
+    }
+  })
+
   it('exports NDJSON that verifies offline', async () => {
     const res = await world.app.request('/v1/audit/export', { headers: { authorization: `Bearer ${cast.admin.token}` } })
     expect(res.headers.get('content-type')).toBe('application/x-ndjson')
