@@ -53,12 +53,12 @@ const orgColumns = 'id, kind, name, level, region_code, parent_id, uscc, uscc_re
 
 export async function insertOrg(
   q: Queryable,
-  org: Pick<OrgRow, 'id' | 'kind' | 'name' | 'level' | 'region_code' | 'parent_id' | 'uscc' | 'uscc_reviewed'>,
+  org: Pick<OrgRow, 'id' | 'kind' | 'name' | 'level' | 'region_code' | 'parent_id' | 'uscc' | 'uscc_reviewed' | 'created_at'>,
 ): Promise<OrgRow> {
   const { rows } = await q.query<OrgRow>(
-    `INSERT INTO organisations (id, kind, name, level, region_code, parent_id, uscc, uscc_reviewed)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${orgColumns}`,
-    [org.id, org.kind, org.name, org.level, org.region_code, org.parent_id, org.uscc, org.uscc_reviewed],
+    `INSERT INTO organisations (id, kind, name, level, region_code, parent_id, uscc, uscc_reviewed, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${orgColumns}`,
+    [org.id, org.kind, org.name, org.level, org.region_code, org.parent_id, org.uscc, org.uscc_reviewed, org.created_at],
   )
   return rows[0]!
 }
@@ -107,13 +107,13 @@ export async function setOrgStatus(q: Queryable, id: string, status: OrgRow['sta
 /** The new client; undefined when `idempotencyKey` already made one for the organisation (clientByIdempotencyKey says which). */
 export async function insertClient(
   q: Queryable,
-  client: Pick<ClientRow, 'id' | 'org_id' | 'name' | 'roles' | 'secret_hash'> & { idempotency_key?: string },
+  client: Pick<ClientRow, 'id' | 'org_id' | 'name' | 'roles' | 'secret_hash' | 'created_at'> & { idempotency_key?: string },
 ): Promise<ClientRow | undefined> {
   const { rows } = await q.query<ClientRow>(
-    `INSERT INTO clients (id, org_id, name, roles, secret_hash, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO clients (id, org_id, name, roles, secret_hash, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING id, org_id, name, roles, secret_hash, status, created_at, revoked_at`,
-    [client.id, client.org_id, client.name, client.roles, client.secret_hash, client.idempotency_key ?? null],
+    [client.id, client.org_id, client.name, client.roles, client.secret_hash, client.idempotency_key ?? null, client.created_at],
   )
   return rows[0]
 }

@@ -22,7 +22,7 @@ export async function createOrg(db: Db, ctx: ActionContext, input: NewOrg): Prom
     if (org.uscc && (await repo.findOrgByUscc(tx, org.uscc))) {
       throw new ApiError('conflict', `an organisation with credit code ${org.uscc} already exists`)
     }
-    const created = await repo.insertOrg(tx, org)
+    const created = await repo.insertOrg(tx, { ...org, created_at: ctx.at })
     await recordEvent(tx, ctx, {
       action: 'org.created',
       resourceType: 'organisation',
@@ -121,7 +121,7 @@ export async function issueClient(
   const secret = newClientSecret()
   const secretHash = await hashSecret(secret)
   const client = await db.transaction(async (tx) => {
-    const created = await repo.insertClient(tx, { id: newId('cli'), org_id: orgId, name: input.name.trim(), roles, secret_hash: secretHash, idempotency_key: idempotencyKey })
+    const created = await repo.insertClient(tx, { id: newId('cli'), org_id: orgId, name: input.name.trim(), roles, secret_hash: secretHash, idempotency_key: idempotencyKey, created_at: ctx.at })
     if (!created) {
       const first = await repo.clientByIdempotencyKey(tx, orgId, idempotencyKey!)
       throw new ApiError('conflict', `this Idempotency-Key already issued client ${first?.id}: its secret was shown once and is not kept`, {
@@ -259,9 +259,10 @@ export async function bootstrapPlatform(db: Db, ctx: ActionContext): Promise<Boo
       parent_id: null,
       uscc: null,
       uscc_reviewed: false,
+      created_at: ctx.at,
     })
     // Without an idempotency key the insert always makes the row.
-    const client = (await repo.insertClient(tx, { id: newId('cli'), org_id: org.id, name: 'bootstrap admin', roles: ['admin', 'auditor'], secret_hash: secretHash }))!
+    const client = (await repo.insertClient(tx, { id: newId('cli'), org_id: org.id, name: 'bootstrap admin', roles: ['admin', 'auditor'], secret_hash: secretHash, created_at: ctx.at }))!
     await recordEvent(tx, ctx, [
       { action: 'org.created', resourceType: 'organisation', resourceId: org.id, details: { kind: 'platform', bootstrap: true } },
       { action: 'client.issued', resourceType: 'client', resourceId: client.id, details: { org_id: org.id, roles: client.roles, bootstrap: true } },

@@ -45,6 +45,20 @@ describe('clients', () => {
     expect(await tokenFor(world, res.body.client_id, secret)).toBeTypeOf('string')
   })
 
+  it('dates organisations and clients by the gateway’s clock, as their audit entries are', async () => {
+    world.clock.advance(60_000) // within token lifetimes, and far from the database's own now()
+    const at = world.clock.now().toISOString()
+    const org = await call(world, 'POST', '/v1/orgs', { token: cast.admin.token, body: { kind: 'department', name: '某县统计局', level: 'county', region_code: '330102' } })
+    expect(org.status, org.text).toBe(201)
+    expect(org.body.created_at).toBe(at)
+    const client = await call(world, 'POST', `/v1/orgs/${org.body.id}/clients`, { token: cast.admin.token, body: { name: 'stats system', roles: ['consumer'] } })
+    expect(client.status, client.text).toBe(201)
+    const listed = await call(world, 'GET', `/v1/orgs/${org.body.id}/clients`, { token: cast.admin.token })
+    expect(listed.body.items.map((c: { created_at: string }) => c.created_at)).toEqual([at])
+    const { rows } = await world.services.db.query<{ at: Date }>(`SELECT at FROM audit_log WHERE action = 'client.issued' AND content ->> 'resource_id' = $1`, [client.body.id])
+    expect(rows.map((r) => r.at.toISOString())).toEqual([at])
+  })
+
   it('keeps admin and auditor for the platform organisation', async () => {
     const res = await call(world, 'POST', `/v1/orgs/${cast.deptA.orgId}/clients`, { token: cast.admin.token, body: { name: 'x', roles: ['admin'] } })
     expect(res.status, res.text).toBe(400)
