@@ -138,6 +138,35 @@ export const Notice: FC<{ text?: string | undefined }> = ({ text }) =>
     </p>
   ) : null
 
+/** A labelled choice in a repeated form row; `name` is also its id. `blank` adds an empty first option. */
+export const RowSelect: FC<{ name: string; label: string; options: readonly (readonly [value: string, text: string])[]; selected: string | undefined; blank?: boolean }> = ({
+  name,
+  label,
+  options,
+  selected,
+  blank,
+}) => (
+  <div class="field">
+    <label for={name}>{label}</label>
+    <select id={name} name={name}>
+      {blank ? <option value="">—</option> : null}
+      {options.map(([value, text]) => (
+        <option value={value} selected={selected === value}>
+          {text}
+        </option>
+      ))}
+    </select>
+  </div>
+)
+
+/** A labelled text input in a repeated form row; `name` is also its id. */
+export const RowInput: FC<{ name: string; label: string; value: string | undefined; maxlength: number }> = ({ name, label, value, maxlength }) => (
+  <div class="field">
+    <label for={name}>{label}</label>
+    <input type="text" id={name} name={name} maxlength={maxlength} value={value} />
+  </div>
+)
+
 /** A problem a service reported, in words: its detail and each field it names. */
 export interface ShownProblem {
   detail: string

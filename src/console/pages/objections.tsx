@@ -33,7 +33,7 @@ import {
   type FormFields,
 } from '../context.js'
 import { fill, type Dict } from '../i18n.js'
-import { chinaTime, CsrfField, ErrorBox, LightBadge, link, Notice, Pager, Time, type ShownProblem } from '../layout.js'
+import { chinaTime, CsrfField, ErrorBox, LightBadge, link, Notice, Pager, RowInput, RowSelect, Time, type ShownProblem } from '../layout.js'
 import * as repo from '../repository.js'
 import { ratingInput, RatingFields, RatingShown } from './ratings.js'
 
@@ -613,25 +613,14 @@ async function raisePage(c: ConsoleContext, options: { problem?: ShownProblem | 
               <legend>{t['objection.proposed_rows']}</legend>
               {Array.from({ length: PROPOSED_ROWS }, (_, i) => (
                 <div class="filter-row" role="group" aria-label={fill(t['objection.proposed_row'], { n: i + 1 })}>
-                  <div class="field">
-                    <label for={`pv_field_${i}`}>
-                      {t['request.filter_field']} {i + 1}
-                    </label>
-                    <select id={`pv_field_${i}`} name={`pv_field_${i}`}>
-                      <option value="">—</option>
-                      {[...fields.values()].map((f) => (
-                        <option value={f.name} selected={value(`pv_field_${i}`) === f.name}>
-                          {f.name} · {f.title}
-                        </option>
-                      ))}
-                    </select>
-                  </div>
-                  <div class="field">
-                    <label for={`pv_value_${i}`}>
-                      {t['objection.value']} {i + 1}
-                    </label>
-                    <input type="text" id={`pv_value_${i}`} name={`pv_value_${i}`} maxlength={2000} value={value(`pv_value_${i}`)} />
-                  </div>
+                  <RowSelect
+                    name={`pv_field_${i}`}
+                    label={`${t['request.filter_field']} ${i + 1}`}
+                    options={[...fields.values()].map((f) => [f.name, `${f.name} · ${f.title}`] as const)}
+                    selected={value(`pv_field_${i}`)}
+                    blank
+                  />
+                  <RowInput name={`pv_value_${i}`} label={`${t['objection.value']} ${i + 1}`} value={value(`pv_value_${i}`)} maxlength={2000} />
                 </div>
               ))}
             </fieldset>

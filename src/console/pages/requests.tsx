@@ -28,7 +28,7 @@ import {
   type FormFields,
 } from '../context.js'
 import { fill, type Dict } from '../i18n.js'
-import { CsrfField, ErrorBox, LightBadge, link, Notice, Pager, Time, type ShownProblem } from '../layout.js'
+import { CsrfField, ErrorBox, LightBadge, link, Notice, Pager, RowInput, RowSelect, Time, type ShownProblem } from '../layout.js'
 import * as repo from '../repository.js'
 import { requestRating, RequestRatingSection } from './ratings.js'
 
@@ -428,37 +428,14 @@ const DecisionForms: FC<{
           <legend>{t['request.row_filter']}</legend>
           {Array.from({ length: ROW_FILTER_ROWS }, (_, i) => (
             <div class="filter-row" role="group" aria-label={fill(t['request.row_filter_row'], { n: i + 1 })}>
-              <div class="field">
-                <label for={`rf_field_${i}`}>
-                  {t['request.filter_field']} {i + 1}
-                </label>
-                <select id={`rf_field_${i}`} name={`rf_field_${i}`}>
-                  <option value="">—</option>
-                  {allFields.map((f) => (
-                    <option value={f} selected={value(`rf_field_${i}`) === f}>
-                      {f}
-                    </option>
-                  ))}
-                </select>
-              </div>
-              <div class="field">
-                <label for={`rf_op_${i}`}>
-                  {t['request.filter_op']} {i + 1}
-                </label>
-                <select id={`rf_op_${i}`} name={`rf_op_${i}`}>
-                  {(['eq', 'in', 'prefix'] as const).map((op) => (
-                    <option value={op} selected={value(`rf_op_${i}`) === op}>
-                      {t[`op.${op}`]}
-                    </option>
-                  ))}
-                </select>
-              </div>
-              <div class="field">
-                <label for={`rf_value_${i}`}>
-                  {t['request.filter_value']} {i + 1}
-                </label>
-                <input type="text" id={`rf_value_${i}`} name={`rf_value_${i}`} value={value(`rf_value_${i}`)} maxlength={2000} />
-              </div>
+              <RowSelect name={`rf_field_${i}`} label={`${t['request.filter_field']} ${i + 1}`} options={allFields.map((f) => [f, f] as const)} selected={value(`rf_field_${i}`)} blank />
+              <RowSelect
+                name={`rf_op_${i}`}
+                label={`${t['request.filter_op']} ${i + 1}`}
+                options={(['eq', 'in', 'prefix'] as const).map((op) => [op, t[`op.${op}`]] as const)}
+                selected={value(`rf_op_${i}`)}
+              />
+              <RowInput name={`rf_value_${i}`} label={`${t['request.filter_value']} ${i + 1}`} value={value(`rf_value_${i}`)} maxlength={2000} />
             </div>
           ))}
         </fieldset>
