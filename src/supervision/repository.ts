@@ -235,3 +235,27 @@ export async function grantsHeld(q: Queryable, b: Bounds): Promise<GrantFigures[
   )
   return rows
 }
+
+/** Requests filed and decided in [from, to), by the first day of their China week or month. */
+export async function requestBucketCounts(
+  q: Queryable,
+  b: { from: Date; to: Date; orgId: string | null; granularity: 'week' | 'month' },
+): Promise<Map<string, { received: number; decided: number }>> {
+  const local = (column: string) => `to_char(date_trunc($4, (${column} AT TIME ZONE 'UTC') + interval '8 hours'), 'YYYY-MM-DD')`
+  const { rows } = await q.query<{ bucket: string; received: number; decided: number }>(
+    `SELECT bucket, sum(received)::int AS received, sum(decided)::int AS decided FROM (
+       SELECT ${local('created_at')} AS bucket, count(*) AS received, 0 AS decided
+       FROM access_requests
+       WHERE created_at >= $1 AND created_at < $2 AND ($3::text IS NULL OR provider_id = $3)
+       GROUP BY 1
+       UNION ALL
+       SELECT ${local('decided_at')} AS bucket, 0 AS received, count(*) AS decided
+       FROM access_requests
+       WHERE status IN ('approved', 'rejected') AND decided_by IS NOT NULL AND decided_at >= $1 AND decided_at < $2
+         AND ($3::text IS NULL OR provider_id = $3)
+       GROUP BY 1
+     ) counted GROUP BY bucket`,
+    [b.from, b.to, b.orgId, b.granularity],
+  )
+  return new Map(rows.map((r) => [r.bucket, { received: r.received, decided: r.decided }]))
+}

@@ -7,11 +7,10 @@
 
 import { calendarOf } from '../calendar/deadlines.js'
 import { chinaDate, isIsoDate, workingDaysBetween } from '../calendar/working-days.js'
-import type { Queryable } from '../db/db.js'
 import { DECISION_WORKING_DAYS } from '../exchange/service.js'
 import type { Principal } from '../http/env.js'
 import { ApiError, type FieldProblem } from '../http/errors.js'
-import { decisionDays } from './repository.js'
+import { decisionDays, requestBucketCounts } from './repository.js'
 import { median, scopeOf, type Deps, type Period } from './service.js'
 
 export const GRANULARITIES = ['week', 'month'] as const
@@ -66,7 +65,7 @@ export async function requestSeries(deps: Deps, viewer: Principal, period: Perio
     })
   }
   if (orgId === undefined) return []
-  const counts = await bucketCounts(deps.db, { from: chinaMidnight(period.from), to: new Date(chinaMidnight(period.to).getTime() + DAY_MS), orgId, granularity })
+  const counts = await requestBucketCounts(deps.db, { from: chinaMidnight(period.from), to: new Date(chinaMidnight(period.to).getTime() + DAY_MS), orgId, granularity })
   return buckets.map((b) => ({ from: b.from, to: b.to, received: counts.get(b.start)?.received ?? 0, decided: counts.get(b.start)?.decided ?? 0 }))
 }
 
@@ -135,30 +134,6 @@ function bucketsOf(period: Period, granularity: Granularity): Bucket[] {
     start = next
   }
   return buckets
-}
-
-/** Requests filed and decided in [from, to), by the first day of their China week or month. */
-async function bucketCounts(
-  q: Queryable,
-  b: { from: Date; to: Date; orgId: string | null; granularity: Granularity },
-): Promise<Map<string, { received: number; decided: number }>> {
-  const local = (column: string) => `to_char(date_trunc($4, (${column} AT TIME ZONE 'UTC') + interval '8 hours'), 'YYYY-MM-DD')`
-  const { rows } = await q.query<{ bucket: string; received: number; decided: number }>(
-    `SELECT bucket, sum(received)::int AS received, sum(decided)::int AS decided FROM (
-       SELECT ${local('created_at')} AS bucket, count(*) AS received, 0 AS decided
-       FROM access_requests
-       WHERE created_at >= $1 AND created_at < $2 AND ($3::text IS NULL OR provider_id = $3)
-       GROUP BY 1
-       UNION ALL
-       SELECT ${local('decided_at')} AS bucket, 0 AS received, count(*) AS decided
-       FROM access_requests
-       WHERE status IN ('approved', 'rejected') AND decided_by IS NOT NULL AND decided_at >= $1 AND decided_at < $2
-         AND ($3::text IS NULL OR provider_id = $3)
-       GROUP BY 1
-     ) counted GROUP BY bucket`,
-    [b.from, b.to, b.orgId, b.granularity],
-  )
-  return new Map(rows.map((r) => [r.bucket, { received: r.received, decided: r.decided }]))
 }
 
 function binsFrom(counts: ReadonlyMap<number, number>, deadline: number): DecisionTimes['bins'] {
