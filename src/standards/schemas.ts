@@ -66,6 +66,7 @@ export const StandardFieldSchema = z
     aliases: z.array(z.string()).openapi({ description: 'Local column names accepted on input (x-aliases)', example: ['身份证号', 'sfzh'] }),
     aggregatable: z.enum(AGGREGATIONS).nullable().openapi({ description: 'How it may group aggregates (x-aggregatable)' }),
     summable: z.boolean().openapi({ description: 'Whether aggregates may sum and average it (x-summable)' }),
+    indexed: z.boolean().openapi({ description: 'Whether consumers may filter records on it (?filter=; x-indexed)' }),
   })
   .openapi('StandardField')
 
@@ -188,6 +189,7 @@ function renderField(field: FieldSpec, key: string | undefined): z.infer<typeof 
     aliases: [...field.aliases],
     aggregatable: field.aggregatable ?? null,
     summable: field.summable === true,
+    indexed: field.indexed === true,
   }
 }
 

@@ -56,6 +56,11 @@ export interface FieldSpec {
   readonly aggregatable?: Aggregation
   /** Aggregates may sum and average it (x-summable): only on integer and number fields. */
   readonly summable?: true
+  /**
+   * Consumers may filter records on it (x-indexed): Qiao keeps an index of its values per dataset.
+   * Only on string fields whose values are bounded (an enum, a format, or maxLength ≤ 256).
+   */
+  readonly indexed?: true
 }
 
 export interface StandardDescription {
@@ -281,6 +286,7 @@ function fieldSpec(
   const enumAliases = fieldEnumAliases(keywords, enumValues, where, problems)
   const aggregatable = fieldAggregation(keywords, format, enumValues, types, where, problems)
   const summable = fieldSummable(keywords, types, where, problems)
+  const indexed = fieldIndexed(keywords, types, format, enumValues, where, problems)
   if (problems.list.length > before || typeof title !== 'string' || !isSensitivity(sensitivity)) {
     return undefined
   }
@@ -300,6 +306,7 @@ function fieldSpec(
     aliases,
     ...(aggregatable === undefined ? {} : { aggregatable }),
     ...(summable ? { summable } : {}),
+    ...(indexed ? { indexed } : {}),
   }
 }
 
@@ -478,6 +485,37 @@ function fieldSummable(keywords: Record<string, unknown>, types: readonly Scalar
   }
   if (!types.every((type) => type === 'integer' || type === 'number' || type === 'null') || !types.some((type) => type !== 'null')) {
     problems.add(at, 'only an integer or number field can be summed')
+    return undefined
+  }
+  return true
+}
+
+/** The longest string value an indexed field may hold: an index entry must stay well within a page. */
+export const MAX_INDEXED_LENGTH = 256
+
+function fieldIndexed(
+  keywords: Record<string, unknown>,
+  types: readonly ScalarType[],
+  format: FormatName | undefined,
+  enumValues: readonly ScalarValue[] | undefined,
+  where: string,
+  problems: Problems,
+): true | undefined {
+  const indexed = keywords['x-indexed']
+  if (indexed === undefined || indexed === false) return undefined
+  const at = `${where}/x-indexed`
+  if (indexed !== true) {
+    problems.add(at, 'must be true or false')
+    return undefined
+  }
+  if (!types.every((type) => type === 'string' || type === 'null') || !types.includes('string')) {
+    problems.add(at, 'only a string field can be indexed (filters compare values as text)')
+    return undefined
+  }
+  const maxLength = keywords.maxLength
+  const bounded = enumValues !== undefined || format !== undefined || (typeof maxLength === 'number' && maxLength <= MAX_INDEXED_LENGTH)
+  if (!bounded) {
+    problems.add(at, `an indexed field needs bounded values: an enum, a format, or maxLength of at most ${MAX_INDEXED_LENGTH}`)
     return undefined
   }
   return true

@@ -51,6 +51,14 @@ describe('the shipped catalogue', () => {
     }
   })
 
+  it('indexes the fields consumers filter on (x-indexed): codes, dates and states, never free text or personal data', () => {
+    const indexed = (name: string) => shipped.compiled(name, '1.0.0')!.description.fields.filter((f) => f.indexed).map((f) => f.name)
+    expect(indexed('population')).toEqual(['household_region_code', 'status', 'updated_at'])
+    expect(indexed('grid-event')).toEqual(['region_code', 'status', 'reported_at'])
+    expect(indexed('legal-person')).toEqual(['region_code', 'status'])
+    expect(indexed('social-org-service')).toEqual(['org_uscc', 'service_date', 'region_code'])
+  })
+
   it('marks the service record’s counts summable (x-summable), and nothing else', () => {
     const summable = (name: string) => shipped.compiled(name, '1.0.0')!.description.fields.filter((f) => f.summable).map((f) => f.name)
     expect(summable('social-org-service')).toEqual(['people_served', 'service_hours'])

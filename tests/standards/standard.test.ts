@@ -217,6 +217,21 @@ describe('describeStandard', () => {
       'x-summable: must be true or false',
     ],
     [
+      'an indexed integer field',
+      testStandard({ a: { title: 't', type: 'integer', 'x-sensitivity': 'L1', 'x-indexed': true } }),
+      '/properties/a/x-indexed: only a string field can be indexed',
+    ],
+    [
+      'an indexed field without bounded values',
+      testStandard({ a: { title: 't', type: 'string', maxLength: 4000, 'x-sensitivity': 'L1', 'x-indexed': true } }),
+      'x-indexed: an indexed field needs bounded values',
+    ],
+    [
+      'x-indexed that is not a boolean',
+      testStandard({ a: { title: 't', type: 'string', enum: ['x'], 'x-sensitivity': 'L1', 'x-indexed': 'yes' } }),
+      'x-indexed: must be true or false',
+    ],
+    [
       'enum aliases for a value not in the enum',
       testStandard({
         e: {
