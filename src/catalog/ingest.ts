@@ -14,6 +14,7 @@ import { compiledStandard } from '../standards/service.js'
 import { standardiseRecord, type CompiledStandard, type StandardRecord } from '../standards/standardise.js'
 import type { ParsedRow } from '../standards/splitter.js'
 import type { DatasetRow } from './repository.js'
+import { ensureIndexed, indexedFieldNames } from './record-index.js'
 import * as records from './records-repository.js'
 import type { IngestCounts, IngestRow, IngestStart } from './records-repository.js'
 import { activeLocked, datasetNotFound, ownedRow, visibleRow, type Deps } from './service.js'
@@ -184,7 +185,11 @@ async function storeBatch(
     throw new ApiError('conflict', `dataset ${dataset.id} moved to ${locked.standard_name} ${locked.standard_version} meanwhile; send the batch again`)
   }
   await records.claimIngest(tx, start)
-  const writer = new ChunkWriter(tx, { datasetId: dataset.id, keyField: dataset.key_field, ingestId: start.id, at: ctx.at })
+  // The dataset's index covers its standard's indexed fields before records are written, so that
+  // the chunks keep all of them (usually nothing to do).
+  const indexedFields = indexedFieldNames(standard.description)
+  await ensureIndexed(tx, dataset.id, indexedFields)
+  const writer = new ChunkWriter(tx, { datasetId: dataset.id, keyField: dataset.key_field, ingestId: start.id, at: ctx.at, indexedFields })
   const builder = createReportBuilder(dataset.key_field)
   let refusing = false
   let read = 0
@@ -255,7 +260,7 @@ class ChunkWriter {
 
   constructor(
     private readonly tx: Queryable,
-    private readonly target: { datasetId: string; keyField: string; ingestId: string; at: Date },
+    private readonly target: { datasetId: string; keyField: string; ingestId: string; at: Date; indexedFields: readonly string[] },
   ) {}
 
   async add(key: string, record: StandardRecord): Promise<void> {

@@ -15,10 +15,15 @@ export interface ChunkCounts {
  * Inserted and updated rows are told apart by `xmax = 0` (a fresh tuple has no deleting
  * transaction; one written by ON CONFLICT DO UPDATE has this transaction's id). The keys of one
  * chunk must be distinct: one statement may not change a row twice.
+ *
+ * The same statement keeps record_index for `indexedFields` (the dataset's complete ones): a row
+ * per written record and field with a value, and the row of a value the record no longer holds
+ * deleted (found from the superseded version, so by its primary key). A new key has no rows yet
+ * (records are never removed, only tombstoned), so its rows are inserted without a conflict check.
  */
 export async function upsertChunk(
   q: Queryable,
-  chunk: { datasetId: string; keyField: string; records: string; ingestId: string; at: Date },
+  chunk: { datasetId: string; keyField: string; records: string; ingestId: string; at: Date; indexedFields: readonly string[] },
 ): Promise<ChunkCounts> {
   const { rows } = await q.query<{ inserted: number; rewritten: number; revived: number }>(
     `WITH incoming AS (
@@ -29,7 +34,7 @@ export async function upsertChunk(
        SELECT r.dataset_id, r.key, r.version, r.data, r.updated_at, r.deleted_at, r.ingest_id, $4
        FROM records r JOIN incoming i ON r.key = i.key
        WHERE r.dataset_id = $1 AND (r.data IS DISTINCT FROM i.data OR r.deleted_at IS NOT NULL)
-       RETURNING deleted_at IS NOT NULL AS revived
+       RETURNING key, data, deleted_at IS NOT NULL AS revived
      ),
      written AS (
        INSERT INTO records AS r (dataset_id, key, data, version, created_at, updated_at, ingest_id)
@@ -38,15 +43,74 @@ export async function upsertChunk(
          SET data = excluded.data, version = r.version + 1, updated_at = excluded.updated_at,
              deleted_at = NULL, ingest_id = excluded.ingest_id
          WHERE r.data IS DISTINCT FROM excluded.data OR r.deleted_at IS NOT NULL
-       RETURNING xmax = 0 AS fresh
+       RETURNING key, data, xmax = 0 AS fresh
+     ),
+     unindexed AS (
+       DELETE FROM record_index x USING superseded s JOIN written w ON w.key = s.key, unnest($6::text[]) AS f(field)
+       WHERE x.dataset_id = $1 AND x.field = f.field AND x.value = s.data ->> f.field AND x.key = s.key
+         AND (w.data ->> f.field) IS DISTINCT FROM (s.data ->> f.field)
+     ),
+     indexed AS (
+       INSERT INTO record_index (dataset_id, field, value, key)
+       SELECT $1, f.field, w.data ->> f.field, w.key FROM written w, unnest($6::text[]) AS f(field)
+       WHERE w.fresh AND w.data ->> f.field IS NOT NULL
+     ),
+     reindexed AS (
+       INSERT INTO record_index (dataset_id, field, value, key)
+       SELECT $1, f.field, w.data ->> f.field, w.key FROM written w, unnest($6::text[]) AS f(field)
+       WHERE NOT w.fresh AND w.data ->> f.field IS NOT NULL
+       ON CONFLICT DO NOTHING
      )
      SELECT (SELECT count(*) FROM written WHERE fresh) AS inserted,
             (SELECT count(*) FROM written WHERE NOT fresh) AS rewritten,
             (SELECT count(*) FROM superseded WHERE revived) AS revived`,
-    [chunk.datasetId, chunk.keyField, chunk.records, chunk.at, chunk.ingestId],
+    [chunk.datasetId, chunk.keyField, chunk.records, chunk.at, chunk.ingestId, chunk.indexedFields],
   )
   const counts = rows[0]!
   return { inserted: counts.inserted + counts.revived, updated: counts.rewritten - counts.revived }
+}
+
+/** The fields whose record_index rows are complete for the dataset (sorted). */
+export async function indexedFields(q: Queryable, datasetId: string): Promise<string[]> {
+  const { rows } = await q.query<{ indexed_fields: string[] }>('SELECT indexed_fields FROM datasets WHERE id = $1', [datasetId])
+  return rows[0]?.indexed_fields ?? []
+}
+
+/**
+ * Makes the dataset's record_index complete for exactly `fields` (sorted) in one statement: rows for
+ * the fields not yet complete are written from its records (tombstoned ones too, as upsertChunk
+ * leaves them), rows of fields no longer indexed are deleted, and the dataset records `fields`.
+ * Run under the dataset's lock, which every writer of its records holds. Answers the rows written.
+ */
+export async function completeIndex(q: Queryable, datasetId: string, fields: readonly string[]): Promise<number> {
+  const { rows } = await q.query<{ written: number }>(
+    `WITH missing AS (
+       SELECT f.field FROM unnest($2::text[]) AS f(field)
+       WHERE NOT f.field = ANY(coalesce((SELECT indexed_fields FROM datasets WHERE id = $1), '{}'::text[]))
+     ),
+     filled AS (
+       INSERT INTO record_index (dataset_id, field, value, key)
+       SELECT $1, m.field, r.data ->> m.field, r.key FROM records r, missing m
+       WHERE r.dataset_id = $1 AND r.data ->> m.field IS NOT NULL
+       ON CONFLICT DO NOTHING
+       RETURNING 1
+     ),
+     dropped AS (
+       DELETE FROM record_index x WHERE x.dataset_id = $1 AND NOT x.field = ANY($2::text[])
+     ),
+     recorded AS (UPDATE datasets SET indexed_fields = $2::text[] WHERE id = $1)
+     SELECT (SELECT count(*) FROM filled)::int AS written`,
+    [datasetId, fields],
+  )
+  return rows[0]?.written ?? 0
+}
+
+/** Active datasets and the fields their index is complete for: the index-records job compares them with their standards. */
+export async function datasetIndexStates(q: Queryable): Promise<{ id: string; standard_name: string; standard_version: string; indexed_fields: string[] }[]> {
+  const { rows } = await q.query<{ id: string; standard_name: string; standard_version: string; indexed_fields: string[] }>(
+    `SELECT id, standard_name, standard_version, indexed_fields FROM datasets WHERE status = 'active' ORDER BY id`,
+  )
+  return rows
 }
 
 export type TombstoneResult = 'deleted' | 'already_deleted' | 'missing'

@@ -66,7 +66,9 @@ type RecordsQuery = (conditions: readonly repo.Condition[]) => (first: number) =
  * learns of them; a dataset the caller may not know exists answers 404 as a missing one does.
  */
 export async function readRecords(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, page: { afterKey?: string; limit: number }): Promise<RecordsPage> {
-  const query = (conditions: readonly repo.Condition[]) => (first: number) => repo.pageSql(read.datasetId, conditions, { afterKey: page.afterKey, limit: page.limit + 1 }, first)
+  const indexed = indexedCondition(read.filters ?? [])
+  const query = (conditions: readonly repo.Condition[]) => (first: number) =>
+    repo.pageSql(read.datasetId, conditions, { afterKey: page.afterKey, limit: page.limit + 1 }, first, indexed)
   const scope = await readScope(deps, ctx, read, 'records', query)
   const rows = scope.records ?? (await repo.selectRecords(deps.db, query(scope.conditions)(1)))
   const pageRows = rows.slice(0, page.limit)
@@ -77,6 +79,16 @@ export async function readRecords(deps: DeliveryDeps, ctx: ActionContext, read: 
     grantId: scope.grant?.id ?? null,
     fields: scope.fields,
   }
+}
+
+/**
+ * The caller's condition a page reads through the index of its field: an equality if there is one
+ * (its matches come out of the index in key order, so a page stops after its last row), else the
+ * first range or prefix. readScope has refused filters on fields the standard does not index.
+ */
+function indexedCondition(filters: readonly repo.Condition[]): repo.IndexedCondition | undefined {
+  const usable = filters.filter((f): f is repo.IndexedCondition => f.op !== 'in')
+  return usable.find((f) => f.op === 'eq') ?? usable[0]
 }
 
 /** One record by key; 404 when it is missing, deleted or outside the grant's row filter. */
@@ -180,6 +192,14 @@ async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadReque
   if (masked.length > 0) {
     throw new ApiError('validation_failed', `the caller receives these fields masked and may not filter on them: ${masked.join(', ')}`, {
       errors: masked.map((f) => ({ path: 'query.filter', message: `${f} is masked for the caller`, code: 'masked_field' })),
+    })
+  }
+  // Filters read the index of their field (record_index), so a filtered page costs what a page does.
+  const unindexed = [...new Set(filters.filter((f) => standardFields.get(f.field)?.indexed !== true).map((f) => f.field))]
+  if (unindexed.length > 0) {
+    const indexed = [...standardFields.values()].filter((f) => f.indexed === true).map((f) => f.name)
+    throw new ApiError('validation_failed', `filters apply to the fields ${dataset.standard_name} indexes (x-indexed: ${indexed.join(', ') || 'none'}), not to: ${unindexed.join(', ')}`, {
+      errors: unindexed.map((f) => ({ path: 'query.filter', message: `${f} is not an indexed field`, code: 'not_indexed' })),
     })
   }
   const measures = read.measures ?? []

@@ -249,6 +249,11 @@ type GrantJson = Omit<GrantRow, 'expires_at' | 'created_at' | 'revoked_at' | 'ha
 export interface SqlPart {
   sql: string
   params: unknown[]
+  /**
+   * Planned for its parameters each time rather than once (no prepared statement): a generic plan
+   * cannot tell a rare value from a common one, and a filtered page's best plan depends on it.
+   */
+  customPlan?: true
 }
 
 /** What readContext found: the context (undefined: not visible), the policy read with it, and the records asked for. */
@@ -291,7 +296,7 @@ export async function readContext(
        ${page ? `CASE WHEN ds.id IS NOT NULL THEN (SELECT coalesce(json_agg(page ORDER BY page.key), '[]'::json) FROM page) END` : 'NULL::json'} AS records
      FROM (SELECT) AS one LEFT JOIN ds ON true`,
     [...params, ...(page?.params ?? [])],
-    { prepare: true },
+    { prepare: page?.customPlan !== true },
   )
   const { provider_region_code, caller_region_code, grants, stored_matrix, records: found, ...dataset } = rows[0]!
   return {
@@ -431,17 +436,89 @@ function rowFilterSql(conditions: readonly Condition[], first: number): { sql: s
  * passed: a generic plan takes an unknown limit for a tenth of the rows and sorts the whole
  * dataset instead of reading the first rows of the index (page sizes are few, each its own text).
  */
-export function pageSql(datasetId: string, conditions: readonly Condition[], page: { afterKey?: string; limit: number }, first = 1): SqlPart {
+export function pageSql(
+  datasetId: string,
+  conditions: readonly Condition[],
+  page: { afterKey?: string; limit: number },
+  first = 1,
+  indexed?: IndexedCondition,
+): SqlPart {
   if (!Number.isSafeInteger(page.limit) || page.limit < 1) throw new RangeError(`a page limit is a positive integer, not ${page.limit}`)
   const [dataset, after] = [`$${first}`, `$${first + 1}`]
   const afterKey = page.afterKey === undefined ? [] : [page.afterKey]
   const filter = rowFilterSql(conditions, first + 1 + afterKey.length)
-  return {
-    sql: `SELECT ${recordColumns(dataset)} FROM records r
-     WHERE r.dataset_id = ${dataset}::text AND r.deleted_at IS NULL ${afterKey.length > 0 ? `AND r.key > ${after}::text` : ''} AND ${filter.sql}
-     ORDER BY r.key LIMIT ${page.limit}`,
-    params: [datasetId, ...afterKey, ...filter.params],
+  const params = [datasetId, ...afterKey, ...filter.params]
+  const select = (from: string, keyColumn: string, more: string) => `SELECT ${recordColumns(dataset)} FROM ${from}
+     WHERE r.dataset_id = ${dataset}::text AND r.deleted_at IS NULL ${afterKey.length > 0 ? `AND ${keyColumn} > ${after}::text` : ''} AND ${filter.sql}${more}
+     ORDER BY ${keyColumn} LIMIT ${page.limit}`
+  if (indexed === undefined) return { sql: select('records r', 'r.key', ''), params }
+  // The same page twice, only one of which runs: through record_index when the dataset's index
+  // covers the field (a one-time test of datasets.indexed_fields), else over the records. Either
+  // way every condition is also checked on the record itself, so the index only narrows.
+  const field = `$${first + params.length}`
+  const bounds = indexBoundsSql(indexed, first + params.length + 1)
+  const allParams = [...params, indexed.field, ...bounds.params]
+  const covered = `(SELECT ${field}::text = ANY(d.indexed_fields) FROM datasets d WHERE d.id = ${dataset}::text)`
+  const inIndex = `x.dataset_id = ${dataset}::text AND x.field = ${field}::text AND ${bounds.sql} AND ${covered}`
+  if (indexed.op === 'eq') {
+    // One value's entries are in key order: the page is the first rows of the index after the key.
+    const viaIndex = select('record_index x JOIN records r ON r.dataset_id = x.dataset_id AND r.key = x.key', 'x.key', ` AND ${inIndex}`)
+    const viaRecords = select('records r', 'r.key', ` AND NOT coalesce(${covered}, false)`)
+    return { sql: `SELECT * FROM ((${viaIndex}) UNION ALL (${viaRecords})) AS page ORDER BY key`, params: allParams, customPlan: true }
   }
+  // A range's entries are in value order. When it holds few records (at most RANGE_SORT_LIMIT after
+  // the cursor), they are read and sorted by key; when it holds more, walking the records in key
+  // order finds a page's rows sooner (at least one record in RANGE_SORT_LIMIT / the dataset's size
+  // matches), as it does when the index does not cover the field.
+  // In index order, so that the range is read from the index whatever the estimates say (value
+  // statistics mix all fields); each match's record by its key (LATERAL: one probe per match).
+  const matches = `SELECT x.key FROM record_index x WHERE ${inIndex} ${afterKey.length > 0 ? `AND x.key > ${after}::text` : ''}
+     ORDER BY x.value, x.key LIMIT ${RANGE_SORT_LIMIT + 1}`
+  const few = `(SELECT count(*) FROM matches) <= ${RANGE_SORT_LIMIT}`
+  const viaIndex = select(
+    `(SELECT key FROM matches ORDER BY key) m CROSS JOIN LATERAL (SELECT * FROM records one WHERE one.dataset_id = ${dataset}::text AND one.key = m.key LIMIT 1) r`,
+    'm.key',
+    ` AND ${few}`,
+  )
+  const viaRecords = select('records r', 'r.key', ` AND NOT (coalesce(${covered}, false) AND ${few})`)
+  return { sql: `WITH matches AS MATERIALIZED (${matches}) SELECT * FROM ((${viaIndex}) UNION ALL (${viaRecords})) AS page ORDER BY key`, params: allParams, customPlan: true }
+}
+
+/** The most records of a range or prefix a page sorts by key itself (see pageSql). */
+const RANGE_SORT_LIMIT = 1000
+
+/** A caller's condition a page may read through record_index: on an indexed field, not a set of values. */
+export type IndexedCondition = Exclude<Condition, { op: 'in' }>
+
+/**
+ * The condition as bounds on record_index's `x.value` (collation "C": code-point order, as the
+ * conditions on records compare), numbered from $`first`. A prefix is the range from itself to
+ * the next string of its length.
+ */
+function indexBoundsSql(condition: IndexedCondition, first: number): { sql: string; params: string[] } {
+  switch (condition.op) {
+    case 'eq':
+      return { sql: `x.value = $${first}::text`, params: [condition.value] }
+    case 'prefix': {
+      const end = prefixEnd(condition.value)
+      return end === undefined
+        ? { sql: `x.value >= $${first}::text`, params: [condition.value] }
+        : { sql: `x.value >= $${first}::text AND x.value < $${first + 1}::text`, params: [condition.value, end] }
+    }
+    default:
+      return { sql: `x.value ${RANGE_SQL[condition.op]} $${first}::text`, params: [condition.value] }
+  }
+}
+
+/** The least string above every string that starts with `prefix`, in code-point order; none for a run of U+10FFFF. */
+export function prefixEnd(prefix: string): string | undefined {
+  const points = Array.from(prefix, (c) => c.codePointAt(0)!)
+  while (points.length > 0) {
+    let last = points.pop()! + 1
+    if (last === 0xd800) last = 0xe000 // no text holds a lone surrogate
+    if (last <= 0x10ffff) return String.fromCodePoint(...points, last)
+  }
+  return undefined
 }
 
 /** The live record with `key` if it matches every condition, parameters numbered from $`first`. */
@@ -460,7 +537,7 @@ export async function findRecord(q: Queryable, datasetId: string, key: string, c
 
 /** Runs pageSql or recordSql on its own. */
 export async function selectRecords(q: Queryable, part: SqlPart): Promise<RecordRow[]> {
-  return (await q.query<RecordRow>(part.sql, part.params, { prepare: true })).rows
+  return (await q.query<RecordRow>(part.sql, part.params, { prepare: part.customPlan !== true })).rows
 }
 
 export interface Dimension {

@@ -176,7 +176,7 @@ const filterQuery = z
   .openapi({
     description:
       'Comma-separated conditions field:op:value, all of which must hold; op is eq, prefix, gt, gte, lt or lte (ranges compare as text in code-point order: dates, codes). ' +
-      'Only on granted fields the caller receives unmasked. Values may not contain commas.',
+      'Only on fields the standard indexes (x-indexed; 400 not_indexed otherwise, naming them) that the caller is granted and receives unmasked: a filtered page is read through the index in key order. Values may not contain commas.',
     example: 'status:eq:normal,birth_date:gte:1990-01-01',
   })
 

@@ -1,4 +1,5 @@
 import { createCheckpoint } from '../audit/service.js'
+import { indexStaleDatasets } from '../catalog/record-index.js'
 import { chainHead, findCheckpoint } from '../audit/repository.js'
 import { expireDueRequests } from '../exchange/service.js'
 import { deliverDueWebhooks } from '../notify/delivery.js'
@@ -52,6 +53,14 @@ export const jobs: readonly Job[] = [
     async run(services) {
       const refreshed = await refreshReadSums(services.db, services.clock.now())
       return `${refreshed.folded} audit entries folded into the read sums (through ${refreshed.throughSeq})`
+    },
+  },
+  {
+    name: 'index-records',
+    everySeconds: 300,
+    async run(services) {
+      const indexed = await indexStaleDatasets(services)
+      return `${indexed.datasets} datasets indexed (${indexed.rows} index rows), ${indexed.waiting} waiting`
     },
   },
   {

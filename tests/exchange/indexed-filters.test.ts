@@ -1,0 +1,163 @@
+// Consumers' filters (?filter=) apply to the fields the standard indexes (x-indexed), and a page
+// reads them through record_index. The index only narrows: every answer here is compared with the
+// one the records give on their own (the index not covering the dataset) and with the records
+// themselves, across the ingest, change, tombstone and catch-up paths.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { indexStaleDatasets } from '../../src/catalog/record-index.js'
+import { pageSql, prefixEnd } from '../../src/exchange/repository.js'
+import { createTestWorld, type TestWorld } from '../support/app.js'
+import { person, populationDataset, registerDataset } from '../support/catalog.js'
+import { ingest, read } from '../support/exchange.js'
+import { call, createCast, type Cast } from '../support/identity.js'
+
+let world: TestWorld
+let cast: Cast
+let dataset: string
+let stored: Record<string, unknown>[]
+
+const REGIONS = ['330106', '330102', '310115', '3301']
+const STATUSES = ['normal', 'moved_out', 'deceased']
+const record = (n: number) =>
+  person(n, { household_region_code: REGIONS[n % 3]!, status: STATUSES[n % 7 === 0 ? 1 : n % 11 === 0 ? 2 : 0]!, updated_at: `2026-0${1 + (n % 9)}-15T08:00:00+08:00` })
+
+beforeAll(async () => {
+  world = await createTestWorld()
+  cast = await createCast(world)
+  dataset = (await registerDataset(world, cast.deptA.publisher, populationDataset())).id
+  // More than a range reads through the index before it walks the records instead (1,000).
+  stored = Array.from({ length: 1100 }, (_, i) => record(i + 1))
+  await ingest(world, cast.deptA.publisher, dataset, stored)
+})
+afterAll(() => world.close())
+
+/** Every key the owner's filtered reads return, walking the pages. */
+async function keysOf(filter: string, limit = 170): Promise<string[]> {
+  const keys: string[] = []
+  let cursor: string | null = null
+  do {
+    const path: string = `/v1/datasets/${dataset}/records?limit=${limit}&filter=${encodeURIComponent(filter)}${cursor ? `&cursor=${cursor}` : ''}`
+    const res = await read(world, cast.deptA.consumer, path)
+    expect(res.status, res.text).toBe(200)
+    keys.push(...res.body.items.map((r: { citizen_id: string }) => r.citizen_id))
+    cursor = res.body.next_cursor
+  } while (cursor)
+  return keys
+}
+
+const live = () => stored.filter((r) => !deleted.has(String(r.citizen_id)))
+const deleted = new Set<string>()
+const expected = (match: (r: Record<string, unknown>) => boolean) =>
+  live()
+    .filter(match)
+    .map((r) => String(r.citizen_id))
+    .sort()
+
+const FILTERS: [string, (r: Record<string, unknown>) => boolean][] = [
+  ['status:eq:moved_out', (r) => r.status === 'moved_out'],
+  ['household_region_code:eq:330106', (r) => r.household_region_code === '330106'],
+  ['household_region_code:prefix:3301', (r) => String(r.household_region_code).startsWith('3301')],
+  ['household_region_code:gt:310115', (r) => String(r.household_region_code) > '310115'],
+  ['updated_at:gte:2026-05-01,updated_at:lt:2026-05-01', () => false],
+  ['updated_at:lte:2026-03-15T08:00:00+08:00,status:eq:normal', (r) => String(r.updated_at) <= '2026-03-15T08:00:00+08:00' && r.status === 'normal'],
+  ['status:prefix:', () => true],
+  ['updated_at:gte:2026-01-01,household_region_code:lt:330106', (r) => r.updated_at !== undefined && String(r.household_region_code) < '330106'],
+]
+
+async function expectAnswersMatch() {
+  for (const [filter, match] of FILTERS) expect(await keysOf(filter), filter).toEqual(expected(match))
+  // Short pages: the cursor through the index, for a value and for a range.
+  expect(await keysOf('status:eq:moved_out', 7)).toEqual(expected((r) => r.status === 'moved_out'))
+  expect(await keysOf('household_region_code:gte:330106', 29)).toEqual(expected((r) => String(r.household_region_code) >= '330106'))
+}
+
+const INDEXED = ['household_region_code', 'status', 'updated_at']
+/** The index rows records should have (tombstoned ones keep theirs). */
+const valuesOf = (records: Record<string, unknown>[]) => records.reduce((n, r) => n + INDEXED.filter((f) => r[f] !== undefined).length, 0)
+
+async function coverage(): Promise<{ fields: string[]; rows: number }> {
+  const { rows } = await world.services.db.query<{ fields: string[]; rows: number }>(
+    `SELECT d.indexed_fields AS fields, (SELECT count(*)::int FROM record_index x WHERE x.dataset_id = d.id) AS rows FROM datasets d WHERE d.id = $1`,
+    [dataset],
+  )
+  return rows[0]!
+}
+
+describe('filters on indexed fields', () => {
+  it('are indexed by the ingest: a row per record and indexed field with a value', async () => {
+    expect(await coverage()).toEqual({ fields: INDEXED, rows: valuesOf(stored) })
+  })
+
+  it('answer as the records do, page by page', async () => {
+    await expectAnswersMatch()
+  })
+
+  it('read the page through the index when it covers the field, and the records when it does not', async () => {
+    const plan = async () => {
+      const page = pageSql(dataset, [{ field: 'status', op: 'eq', value: 'moved_out' }], { limit: 5 }, 1, { field: 'status', op: 'eq', value: 'moved_out' })
+      const { rows } = await world.services.db.query<Record<string, string>>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${page.sql}`, page.params)
+      return rows.map((r) => Object.values(r)[0]).join('\n')
+    }
+    const covered = await plan()
+    expect(covered).toMatch(/record_index/)
+    expect(covered).toMatch(/never executed/)
+    const fields = (await coverage()).fields
+    await world.services.db.query(`UPDATE datasets SET indexed_fields = '{}' WHERE id = $1`, [dataset])
+    try {
+      const uncovered = await plan()
+      expect(uncovered.split('\n').filter((l) => /record_index/.test(l)).every((l) => /never executed/.test(l))).toBe(true)
+      await expectAnswersMatch()
+    } finally {
+      await world.services.db.query(`UPDATE datasets SET indexed_fields = $2 WHERE id = $1`, [dataset, fields])
+    }
+  })
+
+  it('follow changed values and tombstones', async () => {
+    const moved = stored.findIndex((r) => r.status === 'normal' && r.household_region_code === '330106')
+    stored[moved] = { ...stored[moved]!, status: 'moved_out', household_region_code: '310115' }
+    const dropped = { ...stored[moved + 1]! }
+    delete dropped.updated_at
+    stored[moved + 1] = dropped
+    await ingest(world, cast.deptA.publisher, dataset, [stored[moved]!, stored[moved + 1]!])
+    const gone = stored.find((r) => r.status === 'moved_out' && r !== stored[moved])!
+    const res = await call(world, 'DELETE', `/v1/datasets/${dataset}/records/${gone.citizen_id}`, { token: cast.deptA.publisher.token })
+    expect(res.status, res.text).toBe(204)
+    deleted.add(String(gone.citizen_id))
+    expect(await keysOf('status:eq:moved_out')).toContain(stored[moved]!.citizen_id)
+    expect(await keysOf('household_region_code:eq:330106')).not.toContain(stored[moved]!.citizen_id)
+    // The rows of the values the two records no longer hold are gone, not just filtered out.
+    expect((await coverage()).rows).toBe(valuesOf(stored))
+    await expectAnswersMatch()
+  })
+
+  it('on records stored before the index covered them: answered from the records, then indexed by the job', async () => {
+    // As after an upgrade, or a standard that marks a field after records were stored.
+    await world.services.db.query(`DELETE FROM record_index WHERE dataset_id = $1`, [dataset])
+    await world.services.db.query(`UPDATE datasets SET indexed_fields = '{}' WHERE id = $1`, [dataset])
+    await expectAnswersMatch()
+    const run = await indexStaleDatasets(world.services)
+    expect(run).toMatchObject({ datasets: 1, waiting: 0 })
+    const after = await coverage()
+    expect(after).toEqual({ fields: INDEXED, rows: valuesOf(stored) })
+    expect(run.rows).toBe(after.rows)
+    await expectAnswersMatch()
+    expect(await indexStaleDatasets(world.services)).toEqual({ datasets: 0, rows: 0, waiting: 0 })
+  })
+
+  it('refuse fields the standard does not index, naming those it does', async () => {
+    const res = await read(world, cast.deptA.consumer, `/v1/datasets/${dataset}/records?filter=name:eq:${encodeURIComponent('测试1')}`)
+    expect(res.status, res.text).toBe(400)
+    expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/)
+    expect(res.body.detail).toContain('household_region_code')
+    expect(res.body.errors).toEqual([{ path: 'query.filter', message: 'name is not an indexed field', code: 'not_indexed' }])
+  })
+})
+
+describe('prefixEnd', () => {
+  it('is the least string above every string with the prefix, in code-point order', () => {
+    expect(prefixEnd('3301')).toBe('3302')
+    expect(prefixEnd('ab\u{10FFFF}')).toBe('ac')
+    expect(prefixEnd('\u{10FFFF}\u{10FFFF}')).toBeUndefined()
+    expect(prefixEnd('a\uD7FF')).toBe('a\uE000')
+    expect(prefixEnd('测')).toBe(String.fromCodePoint('测'.codePointAt(0)! + 1))
+  })
+})
