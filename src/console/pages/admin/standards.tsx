@@ -167,6 +167,7 @@ const FieldTable: FC<{ fields: readonly FieldSpec[]; keyField: string; t: Dict }
         <th scope="col">{t['dataset.default_mask']}</th>
         <th scope="col">{t['dataset.masked_sensitivity']}</th>
         <th scope="col">{t['standards.aggregatable']}</th>
+        <th scope="col">{t['standards.indexed']}</th>
         <th scope="col">{t['standards.aliases']}</th>
       </tr>
     </thead>
@@ -185,6 +186,7 @@ const FieldTable: FC<{ fields: readonly FieldSpec[]; keyField: string; t: Dict }
           <td>{maskLabel(field.mask, t)}</td>
           <td>{field.mask ? field.maskedSensitivity : '—'}</td>
           <td>{field.aggregatable ? t[`standards.agg_${field.aggregatable}`] : t['app.no']}</td>
+          <td>{field.indexed ? t['app.yes'] : t['app.no']}</td>
           <td>{field.aliases.length > 0 ? field.aliases.join('、') : '—'}</td>
         </tr>
       ))}
