@@ -66,9 +66,8 @@ type RecordsQuery = (conditions: readonly repo.Condition[]) => (first: number) =
  * learns of them; a dataset the caller may not know exists answers 404 as a missing one does.
  */
 export async function readRecords(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, page: { afterKey?: string; limit: number }): Promise<RecordsPage> {
-  const indexed = indexedCondition(read.filters ?? [])
   const query = (conditions: readonly repo.Condition[]) => (first: number) =>
-    repo.pageSql(read.datasetId, conditions, { afterKey: page.afterKey, limit: page.limit + 1 }, first, indexed)
+    repo.pageSql(read.datasetId, conditions, { afterKey: page.afterKey, limit: page.limit + 1 }, first, indexedCondition(read.filters ?? [], conditions))
   const scope = await readScope(deps, ctx, read, 'records', query)
   const rows = scope.records ?? (await repo.selectRecords(deps.db, query(scope.conditions)(1)))
   const pageRows = rows.slice(0, page.limit)
@@ -82,13 +81,15 @@ export async function readRecords(deps: DeliveryDeps, ctx: ActionContext, read: 
 }
 
 /**
- * The caller's condition a page reads through the index of its field: an equality if there is one
- * (its matches come out of the index in key order, so a page stops after its last row), else the
- * first range or prefix. readScope has refused filters on fields the standard does not index.
+ * The condition a page reads through the index of its field: one of the caller's filters (on
+ * indexed fields: readScope refuses others) if it gave any, else one of the grant's row filter,
+ * whose field may or may not be indexed (pageSql then walks the records, as without an index).
+ * An equality first (its matches come out of the index in key order, so a page stops after its
+ * last row), else the first range or prefix; a set of values (`in`) is never read from the index.
  */
-function indexedCondition(filters: readonly repo.Condition[]): repo.IndexedCondition | undefined {
-  const usable = filters.filter((f): f is repo.IndexedCondition => f.op !== 'in')
-  return usable.find((f) => f.op === 'eq') ?? usable[0]
+function indexedCondition(filters: readonly repo.Condition[], conditions: readonly repo.Condition[]): repo.IndexedCondition | undefined {
+  const usable = (filters.length > 0 ? filters : conditions).filter((c): c is repo.IndexedCondition => c.op !== 'in')
+  return usable.find((c) => c.op === 'eq') ?? usable[0]
 }
 
 /** One record by key; 404 when it is missing, deleted or outside the grant's row filter. */
