@@ -138,8 +138,8 @@ export const Notice: FC<{ text?: string | undefined }> = ({ text }) =>
     </p>
   ) : null
 
-/** A labelled choice in a repeated form row; `name` is also its id. `blank` adds an empty first option. */
-export const RowSelect: FC<{ name: string; label: string; options: readonly (readonly [value: string, text: string])[]; selected: string | undefined; blank?: boolean }> = ({
+/** A labelled choice; `name` is also its id. `blank` is the text of an empty first option ("any", "—"). */
+export const SelectField: FC<{ name: string; label: string; options: readonly (readonly [value: string, text: string])[]; selected: string | undefined; blank?: string }> = ({
   name,
   label,
   options,
@@ -149,7 +149,7 @@ export const RowSelect: FC<{ name: string; label: string; options: readonly (rea
   <div class="field">
     <label for={name}>{label}</label>
     <select id={name} name={name}>
-      {blank ? <option value="">—</option> : null}
+      {blank === undefined ? null : <option value="">{blank}</option>}
       {options.map(([value, text]) => (
         <option value={value} selected={selected === value}>
           {text}
@@ -159,8 +159,8 @@ export const RowSelect: FC<{ name: string; label: string; options: readonly (rea
   </div>
 )
 
-/** A labelled text input in a repeated form row; `name` is also its id. */
-export const RowInput: FC<{ name: string; label: string; value: string | undefined; maxlength: number }> = ({ name, label, value, maxlength }) => (
+/** A labelled text input; `name` is also its id. */
+export const TextField: FC<{ name: string; label: string; value: string | undefined; maxlength: number }> = ({ name, label, value, maxlength }) => (
   <div class="field">
     <label for={name}>{label}</label>
     <input type="text" id={name} name={name} maxlength={maxlength} value={value} />

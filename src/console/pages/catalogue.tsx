@@ -29,7 +29,7 @@ import {
   type FormFields,
 } from '../context.js'
 import { fill } from '../i18n.js'
-import { CsrfField, ErrorBox, link, Pager, Time, type ShownProblem } from '../layout.js'
+import { CsrfField, ErrorBox, link, Pager, SelectField, Time, type ShownProblem } from '../layout.js'
 import { DatasetObjectionLinks } from './objections.js'
 import { maskLabel } from './requests.js'
 
@@ -64,10 +64,10 @@ export function registerCataloguePages(app: ConsoleApp) {
             <label for="q">{t['catalogue.q']}</label>
             <input type="search" id="q" name="q" value={q} maxlength={100} />
           </div>
-          <Select id="tier" label={t['catalogue.tier']} any={t['catalogue.any']} value={tier} options={SENSITIVITY_LEVELS.map((l) => [l, l])} />
-          <Select id="sharing" label={t['catalogue.sharing']} any={t['catalogue.any']} value={sharing} options={ATTRIBUTES.map((a) => [a, t[`attr.${a}`]])} />
-          <Select id="open" label={t['catalogue.open']} any={t['catalogue.any']} value={open} options={ATTRIBUTES.map((a) => [a, t[`attr.${a}`]])} />
-          <Select id="provider" label={t['catalogue.provider']} any={t['catalogue.any']} value={provider} options={departments.map((d) => [d.id, d.name])} />
+          <SelectField name="tier" label={t['catalogue.tier']} blank={t['catalogue.any']} selected={tier} options={SENSITIVITY_LEVELS.map((l) => [l, l])} />
+          <SelectField name="sharing" label={t['catalogue.sharing']} blank={t['catalogue.any']} selected={sharing} options={ATTRIBUTES.map((a) => [a, t[`attr.${a}`]])} />
+          <SelectField name="open" label={t['catalogue.open']} blank={t['catalogue.any']} selected={open} options={ATTRIBUTES.map((a) => [a, t[`attr.${a}`]])} />
+          <SelectField name="provider" label={t['catalogue.provider']} blank={t['catalogue.any']} selected={provider} options={departments.map((d) => [d.id, d.name])} />
           <button type="submit">{t['app.search']}</button>
         </form>
         <h2>{t['catalogue.results']}</h2>
@@ -147,20 +147,6 @@ export function registerCataloguePages(app: ConsoleApp) {
 function conformance(received: number, rejected: number): string {
   return received === 0 ? '—' : `${(((received - rejected) / received) * 100).toFixed(1)}%`
 }
-
-const Select: FC<{ id: string; label: string; any: string; value: string | undefined; options: Array<[string, string]> }> = ({ id, label, any, value, options }) => (
-  <div class="field">
-    <label for={id}>{label}</label>
-    <select id={id} name={id}>
-      <option value="">{any}</option>
-      {options.map(([v, text]) => (
-        <option value={v} selected={v === value}>
-          {text}
-        </option>
-      ))}
-    </select>
-  </div>
-)
 
 async function datasetPage(c: ConsoleContext, options: { problem?: ShownProblem | undefined; submitted?: FormFields; status?: number }) {
   const { t } = c.get('view')

@@ -33,7 +33,7 @@ import {
   type FormFields,
 } from '../context.js'
 import { fill, type Dict } from '../i18n.js'
-import { chinaTime, CsrfField, ErrorBox, LightBadge, link, Notice, Pager, RowInput, RowSelect, Time, type ShownProblem } from '../layout.js'
+import { chinaTime, CsrfField, ErrorBox, LightBadge, link, Notice, Pager, SelectField, TextField, Time, type ShownProblem } from '../layout.js'
 import * as repo from '../repository.js'
 import { ratingInput, RatingFields, RatingShown } from './ratings.js'
 
@@ -613,14 +613,14 @@ async function raisePage(c: ConsoleContext, options: { problem?: ShownProblem | 
               <legend>{t['objection.proposed_rows']}</legend>
               {Array.from({ length: PROPOSED_ROWS }, (_, i) => (
                 <div class="filter-row" role="group" aria-label={fill(t['objection.proposed_row'], { n: i + 1 })}>
-                  <RowSelect
+                  <SelectField
                     name={`pv_field_${i}`}
                     label={`${t['request.filter_field']} ${i + 1}`}
                     options={[...fields.values()].map((f) => [f.name, `${f.name} · ${f.title}`] as const)}
                     selected={value(`pv_field_${i}`)}
-                    blank
+                    blank="—"
                   />
-                  <RowInput name={`pv_value_${i}`} label={`${t['objection.value']} ${i + 1}`} value={value(`pv_value_${i}`)} maxlength={2000} />
+                  <TextField name={`pv_value_${i}`} label={`${t['objection.value']} ${i + 1}`} value={value(`pv_value_${i}`)} maxlength={2000} />
                 </div>
               ))}
             </fieldset>

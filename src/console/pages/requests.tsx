@@ -28,7 +28,7 @@ import {
   type FormFields,
 } from '../context.js'
 import { fill, type Dict } from '../i18n.js'
-import { CsrfField, ErrorBox, LightBadge, link, Notice, Pager, RowInput, RowSelect, Time, type ShownProblem } from '../layout.js'
+import { CsrfField, ErrorBox, LightBadge, link, Notice, Pager, SelectField, TextField, Time, type ShownProblem } from '../layout.js'
 import * as repo from '../repository.js'
 import { requestRating, RequestRatingSection } from './ratings.js'
 
@@ -428,14 +428,14 @@ const DecisionForms: FC<{
           <legend>{t['request.row_filter']}</legend>
           {Array.from({ length: ROW_FILTER_ROWS }, (_, i) => (
             <div class="filter-row" role="group" aria-label={fill(t['request.row_filter_row'], { n: i + 1 })}>
-              <RowSelect name={`rf_field_${i}`} label={`${t['request.filter_field']} ${i + 1}`} options={allFields.map((f) => [f, f] as const)} selected={value(`rf_field_${i}`)} blank />
-              <RowSelect
+              <SelectField name={`rf_field_${i}`} label={`${t['request.filter_field']} ${i + 1}`} options={allFields.map((f) => [f, f] as const)} selected={value(`rf_field_${i}`)} blank="—" />
+              <SelectField
                 name={`rf_op_${i}`}
                 label={`${t['request.filter_op']} ${i + 1}`}
                 options={(['eq', 'in', 'prefix'] as const).map((op) => [op, t[`op.${op}`]] as const)}
                 selected={value(`rf_op_${i}`)}
               />
-              <RowInput name={`rf_value_${i}`} label={`${t['request.filter_value']} ${i + 1}`} value={value(`rf_value_${i}`)} maxlength={2000} />
+              <TextField name={`rf_value_${i}`} label={`${t['request.filter_value']} ${i + 1}`} value={value(`rf_value_${i}`)} maxlength={2000} />
             </div>
           ))}
         </fieldset>
