@@ -476,18 +476,20 @@ function fieldAggregation(
 }
 
 function fieldSummable(keywords: Record<string, unknown>, types: readonly ScalarType[], where: string, problems: Problems): true | undefined {
-  const summable = keywords['x-summable']
-  if (summable === undefined || summable === false) return undefined
   const at = `${where}/x-summable`
-  if (summable !== true) {
-    problems.add(at, 'must be true or false')
-    return undefined
-  }
+  if (!flagKeyword(keywords['x-summable'], at, problems)) return undefined
   if (!types.every((type) => type === 'integer' || type === 'number' || type === 'null') || !types.some((type) => type !== 'null')) {
     problems.add(at, 'only an integer or number field can be summed')
     return undefined
   }
   return true
+}
+
+/** Whether a true-or-false annotation is set; anything but a boolean is a problem at `at`. */
+function flagKeyword(value: unknown, at: string, problems: Problems): boolean {
+  if (value === undefined || value === false) return false
+  if (value !== true) problems.add(at, 'must be true or false')
+  return value === true
 }
 
 /** The longest string value an indexed field may hold: an index entry must stay well within a page. */
@@ -501,13 +503,8 @@ function fieldIndexed(
   where: string,
   problems: Problems,
 ): true | undefined {
-  const indexed = keywords['x-indexed']
-  if (indexed === undefined || indexed === false) return undefined
   const at = `${where}/x-indexed`
-  if (indexed !== true) {
-    problems.add(at, 'must be true or false')
-    return undefined
-  }
+  if (!flagKeyword(keywords['x-indexed'], at, problems)) return undefined
   if (!types.every((type) => type === 'string' || type === 'null') || !types.includes('string')) {
     problems.add(at, 'only a string field can be indexed (filters compare values as text)')
     return undefined
