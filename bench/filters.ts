@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util'
 import { completeIndex } from '../src/catalog/records-repository.js'
-import { pageSql, selectRecords, type IndexedCondition } from '../src/exchange/repository.js'
+import { pageSql, selectRecords, type Condition } from '../src/exchange/repository.js'
 import { createTestDatabase } from '../tests/support/database.js'
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' }, pages: { type: 'string', default: '200' } } })
@@ -52,15 +52,17 @@ try {
   await db.query('ANALYZE')
   console.log(`index built for ${INDEXED.length} fields: ${rows.toLocaleString('en-US')} rows in ${buildSeconds.toFixed(1)} s (${Math.round(rows / buildSeconds).toLocaleString('en-US')} rows/s)\n`)
 
-  const cases: [string, IndexedCondition][] = [
+  const cases: [string, Condition][] = [
     ['rare value (1 in 5,000): status eq moved_out', { field: 'status', op: 'eq', value: 'moved_out' }],
     ['common value (1 in 100): region eq 330101', { field: 'household_region_code', op: 'eq', value: '330101' }],
     ['rare prefix (1 in 5,000): status prefix moved', { field: 'status', op: 'prefix', value: 'moved' }],
     ['rare range (1 in 5,000): status < n', { field: 'status', op: 'lt', value: 'n' }],
     ['prefix (1 in 10): region prefix 33010', { field: 'household_region_code', op: 'prefix', value: '33010' }],
     ['range (1 in 9): updated_at ≥ 2026-09-01', { field: 'updated_at', op: 'gte', value: '2026-09-01' }],
+    ['rare set (1 in 5,000): status in moved_out,deceased', { field: 'status', op: 'in', values: ['moved_out', 'deceased'] }],
+    ['common set (1 in 50): region in 330101,330202', { field: 'household_region_code', op: 'in', values: ['330101', '330202'] }],
   ]
-  const time = async (condition: IndexedCondition) => {
+  const time = async (condition: Condition) => {
     const page = pageSql(DATASET, [condition], { limit: 51 }, 1, condition)
     await selectRecords(db, page) // plan and cache
     const samples: number[] = []

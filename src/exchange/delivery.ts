@@ -85,11 +85,11 @@ export async function readRecords(deps: DeliveryDeps, ctx: ActionContext, read: 
  * indexed fields: readScope refuses others) if it gave any, else one of the grant's row filter,
  * whose field may or may not be indexed (pageSql then walks the records, as without an index).
  * An equality first (its matches come out of the index in key order, so a page stops after its
- * last row), else the first range or prefix; a set of values (`in`) is never read from the index.
+ * last row), then a set of values (a grant's `in`: one value is an equality), then a range or prefix.
  */
-function indexedCondition(filters: readonly repo.Condition[], conditions: readonly repo.Condition[]): repo.IndexedCondition | undefined {
-  const usable = (filters.length > 0 ? filters : conditions).filter((c): c is repo.IndexedCondition => c.op !== 'in')
-  return usable.find((c) => c.op === 'eq') ?? usable[0]
+function indexedCondition(filters: readonly repo.Condition[], conditions: readonly repo.Condition[]): repo.Condition | undefined {
+  const usable = (filters.length > 0 ? filters : conditions).map((c): repo.Condition => (c.op === 'in' && c.values.length === 1 ? { field: c.field, op: 'eq', value: c.values[0]! } : c))
+  return usable.find((c) => c.op === 'eq') ?? usable.find((c) => c.op === 'in') ?? usable[0]
 }
 
 /** One record by key; 404 when it is missing, deleted or outside the grant's row filter. */

@@ -435,13 +435,14 @@ function rowFilterSql(conditions: readonly Condition[], first: number): { sql: s
  * generic plan unable to start the index scan at the key. The limit is written into the text, not
  * passed: a generic plan takes an unknown limit for a tenth of the rows and sorts the whole
  * dataset instead of reading the first rows of the index (page sizes are few, each its own text).
+ * `indexed`, one of the conditions, is read through record_index when the field's index is complete.
  */
 export function pageSql(
   datasetId: string,
   conditions: readonly Condition[],
   page: { afterKey?: string; limit: number },
   first = 1,
-  indexed?: IndexedCondition,
+  indexed?: Condition,
 ): SqlPart {
   if (!Number.isSafeInteger(page.limit) || page.limit < 1) throw new RangeError(`a page limit is a positive integer, not ${page.limit}`)
   const [dataset, after] = [`$${first}`, `$${first + 1}`]
@@ -456,7 +457,8 @@ export function pageSql(
   // covers the field (a one-time test of datasets.indexed_fields), else over the records. Either
   // way every condition is also checked on the record itself, so the index only narrows.
   const field = `$${first + params.length}`
-  const bounds = indexBoundsSql(indexed, first + params.length + 1)
+  const boundsFirst = first + params.length + 1
+  const bounds = indexBoundsSql(indexed, boundsFirst)
   const allParams = [...params, indexed.field, ...bounds.params]
   const covered = `(SELECT ${field}::text = ANY(d.indexed_fields) FROM datasets d WHERE d.id = ${dataset}::text)`
   const inIndex = `x.dataset_id = ${dataset}::text AND x.field = ${field}::text AND ${bounds.sql} AND ${covered}`
@@ -472,8 +474,15 @@ export function pageSql(
   // matches), as it does when the index does not cover the field.
   // In index order, so that the range is read from the index whatever the estimates say (value
   // statistics mix all fields); each match's record by its key (LATERAL: one probe per match).
-  const matches = `SELECT x.key FROM record_index x WHERE ${inIndex} ${afterKey.length > 0 ? `AND x.key > ${after}::text` : ''}
-     ORDER BY x.value, x.key LIMIT ${RANGE_SORT_LIMIT + 1}`
+  // A set of values is read one value at a time, each in key order: a btree scan for any of
+  // several values (= ANY) gives no order PostgreSQL 15 can use, and would read every match.
+  const afterSql = afterKey.length > 0 ? `AND x.key > ${after}::text` : ''
+  const matches =
+    indexed.op === 'in'
+      ? `SELECT m.key FROM unnest($${boundsFirst}::text[]) AS v(value)
+           CROSS JOIN LATERAL (SELECT x.key FROM record_index x WHERE ${inIndex} ${afterSql} ORDER BY x.key LIMIT ${RANGE_SORT_LIMIT + 1}) m
+         LIMIT ${RANGE_SORT_LIMIT + 1}`
+      : `SELECT x.key FROM record_index x WHERE ${inIndex} ${afterSql} ORDER BY x.value, x.key LIMIT ${RANGE_SORT_LIMIT + 1}`
   const few = `(SELECT count(*) FROM matches) <= ${RANGE_SORT_LIMIT}`
   const viaIndex = select(
     `(SELECT key FROM matches ORDER BY key) m CROSS JOIN LATERAL (SELECT * FROM records one WHERE one.dataset_id = ${dataset}::text AND one.key = m.key LIMIT 1) r`,
@@ -484,21 +493,21 @@ export function pageSql(
   return { sql: `WITH matches AS MATERIALIZED (${matches}) SELECT * FROM ((${viaIndex}) UNION ALL (${viaRecords})) AS page ORDER BY key`, params: allParams, customPlan: true }
 }
 
-/** The most records of a range or prefix a page sorts by key itself (see pageSql). */
+/** The most records of a range, prefix or set of values a page sorts by key itself (see pageSql). */
 const RANGE_SORT_LIMIT = 1000
-
-/** A caller's condition a page may read through record_index: on an indexed field, not a set of values. */
-export type IndexedCondition = Exclude<Condition, { op: 'in' }>
 
 /**
  * The condition as bounds on record_index's `x.value` (collation "C": code-point order, as the
  * conditions on records compare), numbered from $`first`. A prefix is the range from itself to
  * the next string of its length.
  */
-function indexBoundsSql(condition: IndexedCondition, first: number): { sql: string; params: string[] } {
+function indexBoundsSql(condition: Condition, first: number): { sql: string; params: unknown[] } {
   switch (condition.op) {
     case 'eq':
       return { sql: `x.value = $${first}::text`, params: [condition.value] }
+    case 'in':
+      // The parameter is the values, each once: pageSql reads the entries of each (v.value) in turn.
+      return { sql: 'x.value = v.value', params: [[...new Set(condition.values)]] }
     case 'prefix': {
       const end = prefixEnd(condition.value)
       return end === undefined
