@@ -14,7 +14,7 @@ import { compiledStandard } from '../standards/service.js'
 import { standardiseRecord, type CompiledStandard, type StandardRecord } from '../standards/standardise.js'
 import type { ParsedRow } from '../standards/splitter.js'
 import type { DatasetRow } from './repository.js'
-import { ensureIndexed, indexedFieldNames } from './record-index.js'
+import { advanceIndex, indexedFieldNames, maintainedFields } from './record-index.js'
 import * as records from './records-repository.js'
 import type { IngestCounts, IngestRow, IngestStart } from './records-repository.js'
 import { activeLocked, datasetNotFound, ownedRow, visibleRow, type Deps } from './service.js'
@@ -185,10 +185,11 @@ async function storeBatch(
     throw new ApiError('conflict', `dataset ${dataset.id} moved to ${locked.standard_name} ${locked.standard_version} meanwhile; send the batch again`)
   }
   await records.claimIngest(tx, start)
-  // The dataset's index covers its standard's indexed fields before records are written, so that
-  // the chunks keep all of them (usually nothing to do).
-  const indexedFields = indexedFieldNames(standard.description)
-  await ensureIndexed(tx, dataset.id, indexedFields)
+  // The chunks keep the index rows of the standard's indexed fields that are complete or being
+  // built. A build takes one chunk of records here (a small dataset's index is complete after its
+  // first ingest; the index-records job builds the rest of a large one's between ingests).
+  const index = await advanceIndex(tx, dataset.id, indexedFieldNames(standard.description), 1)
+  const indexedFields = maintainedFields(index.state)
   const writer = new ChunkWriter(tx, { datasetId: dataset.id, keyField: dataset.key_field, ingestId: start.id, at: ctx.at, indexedFields })
   const builder = createReportBuilder(dataset.key_field)
   let refusing = false

@@ -16,10 +16,11 @@ export interface ChunkCounts {
  * transaction; one written by ON CONFLICT DO UPDATE has this transaction's id). The keys of one
  * chunk must be distinct: one statement may not change a row twice.
  *
- * The same statement keeps record_index for `indexedFields` (the dataset's complete ones): a row
- * per written record and field with a value, and the row of a value the record no longer holds
- * deleted (found from the superseded version, so by its primary key). A new key has no rows yet
- * (records are never removed, only tombstoned), so its rows are inserted without a conflict check.
+ * The same statement keeps record_index for `indexedFields` (the dataset's complete fields and those
+ * being built, src/catalog/record-index.ts): a row per written record and field with a value, and
+ * the row of a value the record no longer holds deleted (found from the superseded version, so by
+ * its primary key). A new key has no rows yet (records are never removed, only tombstoned), so its
+ * rows are inserted without a conflict check.
  */
 export async function upsertChunk(
   q: Queryable,
@@ -70,45 +71,87 @@ export async function upsertChunk(
   return { inserted: counts.inserted + counts.revived, updated: counts.rewritten - counts.revived }
 }
 
-/** The fields whose record_index rows are complete for the dataset (sorted). */
-export async function indexedFields(q: Queryable, datasetId: string): Promise<string[]> {
-  const { rows } = await q.query<{ indexed_fields: string[] }>('SELECT indexed_fields FROM datasets WHERE id = $1', [datasetId])
-  return rows[0]?.indexed_fields ?? []
+/**
+ * Where a dataset's record_index stands (migration 0016), all field lists sorted: `indexed` are
+ * complete (filtered pages read only these); `building` are kept by writers and filled in chunks
+ * of records in key order, complete up to `builtTo`; `dropping` are having their rows deleted.
+ */
+export interface IndexState {
+  indexed: string[]
+  building: string[]
+  builtTo: string | null
+  dropping: string[]
+}
+
+const indexStateColumns = 'indexed_fields AS indexed, index_building AS building, index_built_to AS "builtTo", index_dropping AS dropping'
+
+export async function indexState(q: Queryable, datasetId: string): Promise<IndexState | undefined> {
+  const { rows } = await q.query<IndexState>(`SELECT ${indexStateColumns} FROM datasets WHERE id = $1`, [datasetId])
+  return rows[0]
+}
+
+export async function saveIndexState(q: Queryable, datasetId: string, state: IndexState): Promise<void> {
+  await q.query('UPDATE datasets SET indexed_fields = $2, index_building = $3, index_built_to = $4, index_dropping = $5 WHERE id = $1', [
+    datasetId,
+    state.indexed,
+    state.building,
+    state.builtTo,
+    state.dropping,
+  ])
 }
 
 /**
- * Makes the dataset's record_index complete for exactly `fields` (sorted) in one statement: rows for
- * the fields not yet complete are written from its records (tombstoned ones too, as upsertChunk
- * leaves them), rows of fields no longer indexed are deleted, and the dataset records `fields`.
- * Run under the dataset's lock, which every writer of its records holds. Answers the rows written.
+ * Writes the index rows of `fields` for the next `limit` records after `afterKey` (from the first
+ * when null) in key order, tombstoned ones too, as upsertChunk leaves them; rows a writer already
+ * wrote stay. Run under the dataset's lock, which every writer of its records holds. Answers the
+ * records read, the rows written and the last key read.
  */
-export async function completeIndex(q: Queryable, datasetId: string, fields: readonly string[]): Promise<number> {
-  const { rows } = await q.query<{ written: number }>(
-    `WITH missing AS (
-       SELECT f.field FROM unnest($2::text[]) AS f(field)
-       WHERE NOT f.field = ANY(coalesce((SELECT indexed_fields FROM datasets WHERE id = $1), '{}'::text[]))
+export async function indexChunk(
+  q: Queryable,
+  datasetId: string,
+  fields: readonly string[],
+  afterKey: string | null,
+  limit: number,
+): Promise<{ records: number; written: number; lastKey: string | null }> {
+  const { rows } = await q.query<{ records: number; written: number; last_key: string | null }>(
+    `WITH chunk AS MATERIALIZED (
+       SELECT r.key, r.data FROM records r
+       WHERE r.dataset_id = $1 ${afterKey === null ? '' : 'AND r.key > $4::text'} ORDER BY r.key LIMIT $3
      ),
      filled AS (
        INSERT INTO record_index (dataset_id, field, value, key)
-       SELECT $1, m.field, r.data ->> m.field, r.key FROM records r, missing m
-       WHERE r.dataset_id = $1 AND r.data ->> m.field IS NOT NULL
+       SELECT $1, f.field, c.data ->> f.field, c.key FROM chunk c, unnest($2::text[]) AS f(field)
+       WHERE c.data ->> f.field IS NOT NULL
        ON CONFLICT DO NOTHING
        RETURNING 1
-     ),
-     dropped AS (
-       DELETE FROM record_index x WHERE x.dataset_id = $1 AND NOT x.field = ANY($2::text[])
-     ),
-     recorded AS (UPDATE datasets SET indexed_fields = $2::text[] WHERE id = $1)
-     SELECT (SELECT count(*) FROM filled)::int AS written`,
-    [datasetId, fields],
+     )
+     SELECT (SELECT count(*) FROM chunk)::int AS records, (SELECT count(*) FROM filled)::int AS written,
+            (SELECT key FROM chunk ORDER BY key DESC LIMIT 1) AS last_key`,
+    [datasetId, fields, limit, ...(afterKey === null ? [] : [afterKey])],
   )
-  return rows[0]?.written ?? 0
+  const row = rows[0]!
+  return { records: row.records, written: row.written, lastKey: row.last_key }
 }
 
-/** Active datasets and the fields their index is complete for: the index-records job compares them with their standards. */
-export async function datasetIndexStates(q: Queryable): Promise<{ id: string; standard_name: string; standard_version: string; indexed_fields: string[] }[]> {
-  const { rows } = await q.query<{ id: string; standard_name: string; standard_version: string; indexed_fields: string[] }>(
-    `SELECT id, standard_name, standard_version, indexed_fields FROM datasets WHERE status = 'active' ORDER BY id`,
+/** Deletes up to `limit` index rows of `fields` from the dataset's index; answers how many. */
+export async function dropIndexRows(q: Queryable, datasetId: string, fields: readonly string[], limit: number): Promise<number> {
+  const { rows } = await q.query<{ deleted: number }>(
+    `WITH doomed AS (SELECT field, value, key FROM record_index WHERE dataset_id = $1 AND field = ANY($2::text[]) LIMIT $3),
+     gone AS (
+       DELETE FROM record_index x USING doomed d
+       WHERE x.dataset_id = $1 AND x.field = d.field AND x.value = d.value AND x.key = d.key
+       RETURNING 1
+     )
+     SELECT count(*)::int AS deleted FROM gone`,
+    [datasetId, fields, limit],
+  )
+  return rows[0]?.deleted ?? 0
+}
+
+/** Active datasets and their index states: the index-records job compares them with their standards. */
+export async function datasetIndexStates(q: Queryable): Promise<({ id: string; standard_name: string; standard_version: string } & IndexState)[]> {
+  const { rows } = await q.query<{ id: string; standard_name: string; standard_version: string } & IndexState>(
+    `SELECT id, standard_name, standard_version, ${indexStateColumns} FROM datasets WHERE status = 'active' ORDER BY id`,
   )
   return rows
 }

@@ -57,10 +57,10 @@ export const jobs: readonly Job[] = [
   },
   {
     name: 'index-records',
-    everySeconds: 300,
+    everySeconds: 60,
     async run(services) {
       const indexed = await indexStaleDatasets(services)
-      return `${indexed.datasets} datasets indexed (${indexed.rows} index rows), ${indexed.waiting} waiting`
+      return `${indexed.datasets} datasets' filter index brought up to date (${indexed.rows} index rows written or deleted), ${indexed.waiting} waiting`
     },
   },
   {

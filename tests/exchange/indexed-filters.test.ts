@@ -3,7 +3,9 @@
 // one the records give on their own (the index not covering the dataset) and with the records
 // themselves, across the ingest, change, tombstone and catch-up paths.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { indexStaleDatasets } from '../../src/catalog/record-index.js'
+import { advanceIndex, indexStaleDatasets, maintainedFields, nextIndexState } from '../../src/catalog/record-index.js'
+import { indexState, upsertChunk } from '../../src/catalog/records-repository.js'
+import { lockDataset } from '../../src/catalog/repository.js'
 import { pageSql, prefixEnd, type Condition, type RowCondition } from '../../src/exchange/repository.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
 import { person, populationDataset, registerDataset } from '../support/catalog.js'
@@ -76,9 +78,26 @@ const INDEXED = ['household_region_code', 'status', 'updated_at']
 /** The index rows records should have (tombstoned ones keep theirs). */
 const valuesOf = (records: Record<string, unknown>[]) => records.reduce((n, r) => n + INDEXED.filter((f) => r[f] !== undefined).length, 0)
 
-async function coverage(): Promise<{ fields: string[]; rows: number }> {
-  const { rows } = await world.services.db.query<{ fields: string[]; rows: number }>(
-    `SELECT d.indexed_fields AS fields, (SELECT count(*)::int FROM record_index x WHERE x.dataset_id = d.id) AS rows FROM datasets d WHERE d.id = $1`,
+/** As after an upgrade, or a standard that marks a field after records were stored. */
+async function forgetIndex() {
+  await world.services.db.query(`DELETE FROM record_index WHERE dataset_id = $1`, [dataset])
+  await world.services.db.query(`UPDATE datasets SET indexed_fields = '{}' WHERE id = $1`, [dataset])
+}
+
+const indexStateOf = () => indexState(world.services.db, dataset)
+
+/**
+ * The fields the dataset's index is complete for, its row count, and `stray`: the rows of those
+ * fields that differ from what the records hold (missing or stale), which should be none.
+ */
+async function coverage(): Promise<{ fields: string[]; rows: number; stray: number }> {
+  const { rows } = await world.services.db.query<{ fields: string[]; rows: number; stray: number }>(
+    `WITH held AS (SELECT f.field, r.data ->> f.field AS value, r.key FROM records r, datasets d, unnest(d.indexed_fields) AS f(field)
+                   WHERE r.dataset_id = $1 AND d.id = $1 AND r.data ->> f.field IS NOT NULL),
+          kept AS (SELECT x.field, x.value, x.key FROM record_index x, datasets d WHERE x.dataset_id = $1 AND d.id = $1 AND x.field = ANY(d.indexed_fields))
+     SELECT d.indexed_fields AS fields, (SELECT count(*)::int FROM record_index x WHERE x.dataset_id = d.id) AS rows,
+            (SELECT count(*)::int FROM ((SELECT * FROM held EXCEPT SELECT * FROM kept) UNION ALL (SELECT * FROM kept EXCEPT SELECT * FROM held)) AS odd) AS stray
+     FROM datasets d WHERE d.id = $1`,
     [dataset],
   )
   return rows[0]!
@@ -94,7 +113,7 @@ const indexLines = (plan: string) => plan.split('\n').filter((l) => /record_inde
 
 describe('filters on indexed fields', () => {
   it('are indexed by the ingest: a row per record and indexed field with a value', async () => {
-    expect(await coverage()).toEqual({ fields: INDEXED, rows: valuesOf(stored) })
+    expect(await coverage()).toEqual({ fields: INDEXED, rows: valuesOf(stored), stray: 0 })
   })
 
   it('answer as the records do, page by page', async () => {
@@ -133,22 +152,74 @@ describe('filters on indexed fields', () => {
     expect(await keysOf('status:eq:moved_out')).toContain(stored[moved]!.citizen_id)
     expect(await keysOf('household_region_code:eq:330106')).not.toContain(stored[moved]!.citizen_id)
     // The rows of the values the two records no longer hold are gone, not just filtered out.
-    expect((await coverage()).rows).toBe(valuesOf(stored))
+    expect(await coverage()).toMatchObject({ rows: valuesOf(stored), stray: 0 })
     await expectAnswersMatch()
   })
 
   it('on records stored before the index covered them: answered from the records, then indexed by the job', async () => {
     // As after an upgrade, or a standard that marks a field after records were stored.
-    await world.services.db.query(`DELETE FROM record_index WHERE dataset_id = $1`, [dataset])
-    await world.services.db.query(`UPDATE datasets SET indexed_fields = '{}' WHERE id = $1`, [dataset])
+    await forgetIndex()
     await expectAnswersMatch()
     const run = await indexStaleDatasets(world.services)
     expect(run).toMatchObject({ datasets: 1, waiting: 0 })
     const after = await coverage()
-    expect(after).toEqual({ fields: INDEXED, rows: valuesOf(stored) })
+    expect(after).toEqual({ fields: INDEXED, rows: valuesOf(stored), stray: 0 })
     expect(run.rows).toBe(after.rows)
     await expectAnswersMatch()
     expect(await indexStaleDatasets(world.services)).toEqual({ datasets: 0, rows: 0, waiting: 0 })
+  })
+
+  it('are built in chunks of records, and writers between chunks keep the rows of the fields being built', async () => {
+    await forgetIndex()
+    // Two chunks of 300 records, then the job's budget is spent: filters read the records meanwhile.
+    expect(await indexStaleDatasets(world.services, { chunks: 2, chunkSize: 300 })).toMatchObject({ datasets: 0, waiting: 1 })
+    const keys = stored.map((r) => String(r.citizen_id)).sort()
+    const partway = (await indexStateOf())!
+    expect(partway).toEqual({ indexed: [], building: INDEXED, builtTo: keys[599], dropping: [] })
+    await expectAnswersMatch()
+    // A writer changes a record on each side of builtTo and adds one, as an ingest's chunk does.
+    const changedKeys = [keys[100]!, keys[900]!]
+    const { rows } = await world.services.db.query<{ key: string; data: Record<string, unknown> }>(
+      'SELECT key, data FROM records WHERE dataset_id = $1 AND key = ANY($2) ORDER BY key',
+      [dataset, changedKeys],
+    )
+    const flip = (status: unknown) => (status === 'deceased' ? 'normal' : 'deceased')
+    const fresh = String(person(5000).citizen_id)
+    const written = [...rows.map((r) => ({ ...r.data, status: flip(r.data.status) })), { ...rows[0]!.data, citizen_id: fresh }]
+    for (const key of changedKeys) {
+      const at = stored.findIndex((r) => r.citizen_id === key)
+      stored[at] = { ...stored[at]!, status: flip(stored[at]!.status) }
+    }
+    stored.push({ ...stored.find((r) => r.citizen_id === changedKeys[0])!, citizen_id: fresh, status: rows[0]!.data.status })
+    await world.services.db.transaction(async (tx) => {
+      await lockDataset(tx, dataset)
+      const indexedFields = maintainedFields((await indexState(tx, dataset))!)
+      await upsertChunk(tx, { datasetId: dataset, keyField: 'citizen_id', records: JSON.stringify(written), ingestId: 'ing_chunks', at: new Date(), indexedFields })
+    })
+    expect((await indexStaleDatasets(world.services, { chunkSize: 300 })).datasets).toBe(1)
+    expect(await indexStateOf()).toEqual({ indexed: INDEXED, building: [], builtTo: null, dropping: [] })
+    expect(await coverage()).toEqual({ fields: INDEXED, rows: valuesOf(stored), stray: 0 })
+    await expectAnswersMatch()
+  })
+
+  it('drop the rows of fields no longer indexed, in chunks, and build them again when wanted', async () => {
+    const kept = ['household_region_code']
+    const dropped = await world.services.db.transaction(async (tx) => {
+      await lockDataset(tx, dataset)
+      return advanceIndex(tx, dataset, kept, 1, 500)
+    })
+    // One chunk of 500 deletes does not finish: the fields stay out of the complete ones meanwhile.
+    expect(dropped.state).toEqual({ indexed: kept, building: [], builtTo: null, dropping: ['status', 'updated_at'] })
+    await expectAnswersMatch()
+    await world.services.db.transaction(async (tx) => {
+      await lockDataset(tx, dataset)
+      return advanceIndex(tx, dataset, kept, Number.POSITIVE_INFINITY, 500)
+    })
+    expect(await coverage()).toEqual({ fields: kept, rows: stored.length, stray: 0 })
+    // The standard still indexes them: the job builds them again.
+    expect((await indexStaleDatasets(world.services)).datasets).toBe(1)
+    expect(await coverage()).toEqual({ fields: INDEXED, rows: valuesOf(stored), stray: 0 })
+    await expectAnswersMatch()
   })
 
   it('include the row filters of grants: equality, prefix and sets of values read through the index too', async () => {
@@ -183,6 +254,22 @@ describe('filters on indexed fields', () => {
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/)
     expect(res.body.detail).toContain('household_region_code')
     expect(res.body.errors).toEqual([{ path: 'query.filter', message: 'name is not an indexed field', code: 'not_indexed' }])
+  })
+})
+
+describe('nextIndexState', () => {
+  const state = (indexed: string[], building: string[] = [], builtTo: string | null = null, dropping: string[] = []) => ({ indexed, building, builtTo, dropping })
+  it.each([
+    ['nothing to do', state(['a', 'b']), ['a', 'b'], state(['a', 'b'])],
+    ['a new field is built from the first record', state(['a']), ['a', 'b'], state(['a'], ['b'])],
+    ['a field no longer wanted is dropped', state(['a', 'b']), ['a'], state(['a'], [], null, ['b'])],
+    ['a build goes on when its fields do not grow', state([], ['a', 'b'], 'k9'), ['a'], state([], ['a'], 'k9', ['b'])],
+    ['a build restarts when its fields grow', state([], ['a'], 'k9'), ['a', 'b'], state([], ['a', 'b'])],
+    ['a field wanted again waits for its rows to be dropped', state(['a'], [], null, ['b']), ['a', 'b'], state(['a'], [], null, ['b'])],
+    ['after the drop it is built', state(['a']), ['a', 'b'], state(['a'], ['b'])],
+    ['no field wanted', state(['a'], ['b'], 'k1', ['c']), [], state([], [], null, ['a', 'b', 'c'])],
+  ])('%s', (_, from, wanted, to) => {
+    expect(nextIndexState(from, wanted)).toEqual(to)
   })
 })
 
