@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import pg from 'pg'
 import type { PGlite } from '@electric-sql/pglite'
 import type { Db } from '../../src/db/db.js'
@@ -25,22 +26,32 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
     const db = await createPgliteDb()
     return { db, drop: () => db.close() }
   }
-  const clone = await (await pgliteTemplate()).clone()
-  const db = wrapPglite(clone as PGlite)
+  const db = wrapPglite(await migratedPglite())
   return { db, drop: () => db.close() }
 }
 
-// Starting PGlite and migrating costs seconds; each test process does it once and clones it.
+/** Names the dump of a migrated PGlite data directory that tests/support/pglite-template.ts made for this run. */
+export const PGLITE_TEMPLATE_ENV = 'QIAO_TEST_PGLITE_TEMPLATE'
+
+// Without a dump, each process starts and migrates one PGlite (seconds) and clones it.
 let template: Promise<PGlite> | undefined
-function pgliteTemplate(): Promise<PGlite> {
+
+/**
+ * A migrated in-memory PGlite: loaded from the run's dump when there is one, else cloned from one
+ * this process migrated (a benchmark, a run without the global setup).
+ */
+async function migratedPglite(): Promise<PGlite> {
+  const { PGlite: PGliteClass, types } = await import('@electric-sql/pglite')
+  const { parseInt8 } = await import('../../src/db/db.js')
+  const options = { parsers: { [types.INT8]: parseInt8 } }
+  const dump = process.env[PGLITE_TEMPLATE_ENV]
+  if (dump) return PGliteClass.create({ ...options, loadDataDir: new Blob([await readFile(dump)]) })
   template ??= (async () => {
-    const { PGlite: PGliteClass, types } = await import('@electric-sql/pglite')
-    const { parseInt8 } = await import('../../src/db/db.js')
-    const instance = await PGliteClass.create({ parsers: { [types.INT8]: parseInt8 } })
+    const instance = await PGliteClass.create(options)
     await migrate(wrapPglite(instance))
     return instance
   })()
-  return template
+  return (await (await template).clone()) as PGlite
 }
 
 /** No run lasts this long (CI stops at 90 minutes): a throwaway database older than this was left by one that was killed. */
