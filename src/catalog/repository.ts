@@ -49,6 +49,9 @@ export interface DatasetRow extends DatasetMetadata {
   rows_received: number
   rows_rejected: number
   last_ingest_at: Date | null
+  /** The fields whose filter index is complete, and those being built (src/catalog/record-index.ts). */
+  indexed_fields: string[]
+  index_building: string[]
 }
 
 // `published_on` as text: a date has no time zone, and both drivers would otherwise make it a
@@ -58,7 +61,8 @@ const columns = `d.id, d.code, d.name, d.title, d.abstract, d.provider_id, o.nam
   d.open, d.open_conditions, d.update_cycle, d.published_on::text AS published_on, d.related_codes,
   d.computed_tier, d.tier, d.tier_override_reason, d.tier_overridden_by, d.tier_overridden_at,
   d.status, d.created_by, d.created_at, d.updated_at, d.retired_at,
-  d.record_count, d.ingests_stored, d.ingests_refused, d.rows_received, d.rows_rejected, d.last_ingest_at`
+  d.record_count, d.ingests_stored, d.ingests_refused, d.rows_received, d.rows_rejected, d.last_ingest_at,
+  d.indexed_fields, d.index_building`
 
 const fromDatasets = 'FROM datasets d JOIN organisations o ON o.id = d.provider_id'
 
@@ -94,6 +98,8 @@ export type NewDatasetRow = Omit<
   | 'rows_received'
   | 'rows_rejected'
   | 'last_ingest_at'
+  | 'indexed_fields'
+  | 'index_building'
 >
 
 export async function insertDataset(q: Queryable, row: NewDatasetRow): Promise<void> {

@@ -170,6 +170,12 @@ export const DatasetSchema = z
     tier_override: TierOverrideStateSchema.nullable(),
     status: z.enum(['active', 'retired']).openapi({ description: 'A retired dataset takes no records and serves no reads; its records are kept' }),
     quality: QualitySchema,
+    filter_index: z
+      .object({
+        complete: z.array(z.string()).openapi({ description: 'Fields whose index is complete: filters on them read it', example: ['household_region_code', 'status'] }),
+        building: z.array(z.string()).openapi({ description: 'Fields whose index is being built (the index-records job): filters on them read the records meanwhile, with the same answers, more slowly', example: ['updated_at'] }),
+      })
+      .openapi('FilterIndexState', { description: "The index behind ?filter= on the fields the standard marks x-indexed" }),
     created_at: z.string(),
     updated_at: z.string(),
     retired_at: z.string().nullable(),
@@ -290,6 +296,7 @@ export function renderDataset({ row, items }: Dataset): z.infer<typeof DatasetSc
       conformance: row.rows_received === 0 ? null : (row.rows_received - row.rows_rejected) / row.rows_received,
       last_ingest_at: row.last_ingest_at?.toISOString() ?? null,
     },
+    filter_index: { complete: row.indexed_fields, building: row.index_building },
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     retired_at: row.retired_at?.toISOString() ?? null,

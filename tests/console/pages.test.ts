@@ -52,6 +52,8 @@ describe('the console, page by page', () => {
     expect(text).toContain('保留前 6 位和后 4 位') // the citizen id's default mask
     expect(text).toContain('当前分级 L4')
     expect(text).toContain('符合率')
+    expect(text).toContain('筛选索引（已完成） household_region_code, status, updated_at')
+    expect(text).not.toContain('构建中')
     expect(text).toContain('分级变更记录仅对提供单位和平台可见')
     const owner = await as(cast.deptA.publisher)
     const own = textOf((await owner.get(`/console/datasets/${data.population}`)).html)

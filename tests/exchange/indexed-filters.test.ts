@@ -86,6 +86,13 @@ async function forgetIndex() {
 
 const indexStateOf = () => indexState(world.services.db, dataset)
 
+/** What GET /v1/datasets/{id} tells of the index. */
+async function filterIndexShown(): Promise<unknown> {
+  const res = await call(world, 'GET', `/v1/datasets/${dataset}`, { token: cast.deptA.publisher.token })
+  expect(res.status, res.text).toBe(200)
+  return res.body.filter_index
+}
+
 /**
  * The fields the dataset's index is complete for, its row count, and `stray`: the rows of those
  * fields that differ from what the records hold (missing or stale), which should be none.
@@ -176,6 +183,7 @@ describe('filters on indexed fields', () => {
     const keys = stored.map((r) => String(r.citizen_id)).sort()
     const partway = (await indexStateOf())!
     expect(partway).toEqual({ indexed: [], building: INDEXED, builtTo: keys[599], dropping: [] })
+    expect(await filterIndexShown()).toEqual({ complete: [], building: INDEXED })
     await expectAnswersMatch()
     // A writer changes a record on each side of builtTo and adds one, as an ingest's chunk does.
     const changedKeys = [keys[100]!, keys[900]!]
@@ -198,6 +206,7 @@ describe('filters on indexed fields', () => {
     })
     expect((await indexStaleDatasets(world.services, { chunkSize: 300 })).datasets).toBe(1)
     expect(await indexStateOf()).toEqual({ indexed: INDEXED, building: [], builtTo: null, dropping: [] })
+    expect(await filterIndexShown()).toEqual({ complete: INDEXED, building: [] })
     expect(await coverage()).toEqual({ fields: INDEXED, rows: valuesOf(stored), stray: 0 })
     await expectAnswersMatch()
   })

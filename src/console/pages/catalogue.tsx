@@ -302,6 +302,14 @@ async function datasetPage(c: ConsoleContext, options: { problem?: ShownProblem 
         <dd>
           <Time at={row.last_ingest_at} />
         </dd>
+        <dt>{t['dataset.filter_index']}</dt>
+        <dd>{row.indexed_fields.join(', ') || '—'}</dd>
+        {row.index_building.length > 0 && (
+          <>
+            <dt>{t['dataset.filter_index_building']}</dt>
+            <dd>{row.index_building.join(', ')}</dd>
+          </>
+        )}
       </dl>
       {ingests && ingests.length > 0 && (
         <table>
