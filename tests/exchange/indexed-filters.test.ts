@@ -64,6 +64,10 @@ const FILTERS: [string, (r: Record<string, unknown>) => boolean][] = [
   ['updated_at:gte:2026-05-01,updated_at:lt:2026-05-01', () => false],
   ['updated_at:lte:2026-03-15T08:00:00+08:00,status:eq:normal', (r) => String(r.updated_at) <= '2026-03-15T08:00:00+08:00' && r.status === 'normal'],
   ['status:prefix:', () => true],
+  ['status:in:moved_out|deceased', (r) => r.status !== 'normal'],
+  ['household_region_code:in:3301|330106|3301,status:eq:normal', (r) => ['3301', '330106'].includes(String(r.household_region_code)) && r.status === 'normal'],
+  ['household_region_code:in:330106|330102|310115|3301', () => true],
+  ['status:in:normal', (r) => r.status === 'normal'],
   ['updated_at:gte:2026-01-01,household_region_code:lt:330106', (r) => r.updated_at !== undefined && String(r.household_region_code) < '330106'],
 ]
 
