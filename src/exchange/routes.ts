@@ -195,12 +195,13 @@ function parseFilters(text: string | undefined): Condition[] | undefined {
     const field = part.slice(0, first)
     const op = part.slice(first + 1, second)
     const value = part.slice(second + 1)
+    const shown = JSON.stringify(part.length > 80 ? `${part.slice(0, 80)}…` : part)
     if (first <= 0 || second < 0 || !(FILTER_OPS as readonly string[]).includes(op)) {
-      throw badFilter(`${JSON.stringify(part)} is not field:op:value with op one of ${FILTER_OPS.join(', ')}`)
+      throw badFilter(`${shown} is not field:op:value with op one of ${FILTER_OPS.join(', ')}`)
     }
     const values = op === 'in' ? value.split('|') : [value]
-    if (values.length > FILTER_SET_LIMIT) throw badFilter(`${JSON.stringify(part)} names more than ${FILTER_SET_LIMIT} values`)
-    if (values.some((v) => v.length > 256)) throw badFilter(`${JSON.stringify(part).slice(0, 80)}… has a value longer than 256 characters`)
+    if (values.length > FILTER_SET_LIMIT) throw badFilter(`${shown} names more than ${FILTER_SET_LIMIT} values`)
+    if (values.some((v) => v.length > 256)) throw badFilter(`${shown} has a value longer than 256 characters`)
     return op === 'in' ? { field, op, values } : { field, op: op as Exclude<(typeof FILTER_OPS)[number], 'in'>, value }
   })
 }
