@@ -59,7 +59,7 @@ export interface Masker {
  */
 export async function createMasker(fieldMasks: FieldMasks, key?: Uint8Array | CryptoKey): Promise<Masker> {
   const masks = new Map<string, CompiledMask>()
-  for (const [field, spec] of Object.entries(fieldMasks)) masks.set(field, compileMask(checkedSpec(field, spec)))
+  for (const [field, spec] of Object.entries(fieldMasks)) masks.set(field, compiledMask(field, spec))
   const needsKey = Object.values(fieldMasks).some((spec) => spec.type === 'hash')
   if (!needsKey) {
     const maskSync = (record: RecordValues, fields?: readonly string[]) => maskFields(record, fields, masks, refuseHashing) as Record<string, unknown>
@@ -92,6 +92,22 @@ export async function maskValue(value: unknown, spec: MaskSpec, key?: CryptoKey)
   const mask = compileMask(checkedSpec('value', spec))
   if (value === undefined) return undefined
   return mask(value, spec.type === 'hash' ? hmacText(await hashKey(key)) : refuseHashing)
+}
+
+/** Masks compiled so far, by their spec's JSON: grants and standards use a handful of distinct specs. */
+const compiledMasks = new Map<string, CompiledMask>()
+const COMPILED_MASKS_KEPT = 1000
+
+/** The spec checked and compiled, once per distinct spec rather than once per request. */
+function compiledMask(field: string, spec: MaskSpec): CompiledMask {
+  const text = JSON.stringify(spec)
+  let mask = compiledMasks.get(text)
+  if (mask === undefined) {
+    mask = compileMask(checkedSpec(field, spec))
+    if (compiledMasks.size >= COMPILED_MASKS_KEPT) compiledMasks.clear()
+    compiledMasks.set(text, mask)
+  }
+  return mask
 }
 
 /**
