@@ -62,22 +62,24 @@ export type DeliveryDeps = Deps & Pick<Services, 'readHints'>
 type RecordsQuery = (conditions: readonly repo.Condition[]) => (first: number) => repo.SqlPart
 
 /**
- * A page of records in key order. Refusals (403), like reads, are audited before the caller
- * learns of them; a dataset the caller may not know exists answers 404 as a missing one does.
+ * Renders a read's answer (the route writes its JSON and ETag). It runs while the read's audit
+ * entry commits, so the page's objects are garbage before that wait rather than held through it;
+ * what it renders is handed back only once the entry has committed.
  */
-export async function readRecords(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, page: { afterKey?: string; limit: number }): Promise<RecordsPage> {
+export type Render<P, T> = (page: P) => T | Promise<T>
+
+/**
+ * A page of records in key order, rendered. Refusals (403), like reads, are audited before the
+ * caller learns of them; a dataset the caller may not know exists answers 404 as a missing one does.
+ */
+export async function readRecords<T>(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, page: { afterKey?: string; limit: number }, render: Render<RecordsPage, T>): Promise<T> {
   const query = (conditions: readonly repo.Condition[]) => (first: number) =>
     repo.pageSql(read.datasetId, conditions, { afterKey: page.afterKey, limit: page.limit + 1 }, first, indexedCondition(read.filters ?? [], conditions))
   const scope = await readScope(deps, ctx, read, 'records', query)
   const rows = scope.records ?? (await repo.selectRecords(deps.db, query(scope.conditions)(1)))
   const pageRows = rows.slice(0, page.limit)
-  const items = await deliver(deps, ctx, read, scope, pageRows)
-  return {
-    items,
-    nextKey: rows.length > page.limit ? (pageRows.at(-1)?.key ?? null) : null,
-    grantId: scope.grant?.id ?? null,
-    fields: scope.fields,
-  }
+  const nextKey = rows.length > page.limit ? (pageRows.at(-1)?.key ?? null) : null
+  return deliver(deps, ctx, read, scope, pageRows, (items) => render({ items, nextKey, grantId: scope.grant?.id ?? null, fields: scope.fields }))
 }
 
 /**
@@ -92,15 +94,16 @@ function indexedCondition(filters: readonly repo.Condition[], conditions: readon
   return usable.find((c) => c.op === 'eq') ?? usable.find((c) => c.op === 'in') ?? usable[0]
 }
 
-/** One record by key; 404 when it is missing, deleted or outside the grant's row filter. */
-export async function readRecord(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, key: string): Promise<Record<string, unknown>> {
+/** One record by key, rendered; 404 when it is missing, deleted or outside the grant's row filter. */
+export async function readRecord<T>(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, key: string, render: Render<Record<string, unknown>, T>): Promise<T> {
   const query = (conditions: readonly repo.Condition[]) => (first: number) => repo.recordSql(read.datasetId, key, conditions, first)
   const scope = await readScope(deps, ctx, read, 'records', query)
   const rows = scope.records ?? (await repo.selectRecords(deps.db, query(scope.conditions)(1)))
-  const items = await deliver(deps, ctx, read, scope, rows.slice(0, 1))
-  const item = items[0]
-  if (!item) throw new ApiError('not_found', `record ${key} not found in ${read.datasetId}`)
-  return item
+  return deliver(deps, ctx, read, scope, rows.slice(0, 1), (items) => {
+    const item = items[0]
+    if (!item) throw new ApiError('not_found', `record ${key} not found in ${read.datasetId}`)
+    return render(item)
+  })
 }
 
 /** Reads whose policy keeps changing under them give up after this many statements. */
@@ -229,14 +232,17 @@ async function readScope(deps: DeliveryDeps, ctx: ActionContext, read: ReadReque
   return { decision, grant: active, fields, conditions, masks, keyField: dataset.key_field, dimensions, measures, records: selectedUnder ? selected : undefined }
 }
 
-/** Projects and masks the rows, takes them from the quota, and audits the read: then they may go. */
-async function deliver(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, scope: ReadScope, rows: readonly RecordRow[]): Promise<Record<string, unknown>[]> {
+/**
+ * Projects and masks the rows and takes them from the quota; audits the read while the answer is
+ * rendered, and hands the answer back once the entry has committed: then it may go.
+ */
+async function deliver<T>(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, scope: ReadScope, rows: readonly RecordRow[], render: Render<Record<string, unknown>[], T>): Promise<T> {
   const grant = scope.grant
   // Each request costs at least one, so that empty pages are not free.
   await chargeQuota(deps, ctx, read, scope, Math.max(1, rows.length))
   const masker = await createMasker(scope.masks, grant?.hash_key)
   const items = flagDisputed(rows, await masker.maskAll(rows.map((row) => row.data), scope.fields))
-  await deps.audit.append(ctx, {
+  const audited = deps.audit.append(ctx, {
     action: 'dataset.read',
     datasetId: read.datasetId,
     grantId: grant?.id,
@@ -246,7 +252,9 @@ async function deliver(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest
     decision: 'allowed',
     reason: scope.decision.reason,
   })
-  return items
+  // The answer is handed back only once the entry has committed; a failure of either fails the read.
+  const [answer] = await Promise.all([(async () => render(items))(), audited])
+  return answer
 }
 
 /**

@@ -34,6 +34,7 @@ const requestParam = z.object({ id: z.string().max(64).openapi({ param: { name: 
 const grantParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'grt_5h1…' }) })
 const datasetParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'ds_8f3k…' }) })
 const createdCursor = z.object({ t: z.string(), id: z.string() })
+const keyCursor = z.object({ k: z.string() })
 
 const createRequestRoute = createRoute({
   method: 'post',
@@ -370,19 +371,19 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(readRecordsRoute, async (c) => {
     const { limit, cursor, fields, filter } = c.req.valid('query')
-    const after = decodeCursor(cursor, z.object({ k: z.string() }))
-    const result = await readRecords(c.get('services'), actionContext(c), { ...readOf(c, c.req.valid('param').id, fields), filters: parseFilters(filter) }, {
-      afterKey: after === undefined ? undefined : uriDecoded(after.k, 'query.cursor'),
-      limit,
-    })
-    return conditionalJson(c, { items: result.items, next_cursor: result.nextKey === null ? null : encodeCursor({ k: encodeURIComponent(result.nextKey) }) })
+    const after = decodeCursor(cursor, keyCursor)
+    const read = { ...readOf(c, c.req.valid('param').id, fields), filters: parseFilters(filter) }
+    const answer = await readRecords(c.get('services'), actionContext(c), read, { afterKey: after === undefined ? undefined : uriDecoded(after.k, 'query.cursor'), limit }, (page) =>
+      taggedJson(c, { items: page.items, next_cursor: page.nextKey === null ? null : encodeCursor({ k: encodeURIComponent(page.nextKey) }) }),
+    )
+    return conditional(c, answer)
   })
 
   app.openapi(readRecordRoute, async (c) => {
     const { id, key } = c.req.valid('param')
     const { fields, filter } = c.req.valid('query')
-    const record = await readRecord(c.get('services'), actionContext(c), { ...readOf(c, id, fields), filters: parseFilters(filter) }, key)
-    return conditionalJson(c, record)
+    const answer = await readRecord(c.get('services'), actionContext(c), { ...readOf(c, id, fields), filters: parseFilters(filter) }, key, (record) => taggedJson(c, record))
+    return conditional(c, answer)
   })
 
   app.openapi(aggregateRoute, async (c) => {
@@ -442,18 +443,26 @@ function uriDecoded(text: string, path: string): string {
   }
 }
 
-/** A strong ETag over the answer as sent: equal answers, equal tags, whatever changed underneath. */
+/** A delivered body as sent, and its ETag. */
+interface TaggedJson {
+  json: string
+  etag: string
+}
+
 /**
- * A delivered body with its ETag (the first 128 bits of the SHA-256 of the JSON sent, so the tag
- * changes with any byte of it), or 304 when If-None-Match already holds that tag. The JSON is
- * written once, for both the digest and the answer.
+ * The JSON of a delivered body and its strong ETag: the first 128 bits of the SHA-256 of that
+ * JSON, so the tag changes with any byte of it. The JSON is written once, for both.
  */
-async function conditionalJson(c: AppContext, body: unknown): Promise<Response> {
+async function taggedJson(c: AppContext, body: unknown): Promise<TaggedJson> {
   const json = JSON.stringify(body)
   const digest = await digestOne(c.get('services').hasher, json)
   let hex = ''
   for (const byte of digest.subarray(0, 16)) hex += byte.toString(16).padStart(2, '0')
-  const etag = `"${hex}"`
+  return { json, etag: `"${hex}"` }
+}
+
+/** The answer, or 304 when If-None-Match already holds its tag. */
+function conditional(c: AppContext, { json, etag }: TaggedJson): Response {
   c.header('ETag', etag)
   c.header('Cache-Control', 'private, no-cache')
   if (matches(c.req.header('if-none-match'), etag)) return c.body(null, 304)

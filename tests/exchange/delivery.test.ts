@@ -234,6 +234,47 @@ describe('caller filters', () => {
   })
 })
 
+describe('the audit entry and the answer', () => {
+  /** Runs `body` with a trigger on audit_log that does `action` for each read's entry. */
+  async function withReadTrigger(action: string, body: () => Promise<void>) {
+    const db = world.services.db
+    await db.query(`CREATE FUNCTION test_read_entry() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.action = 'dataset.read' THEN ${action}; END IF; RETURN NEW; END $$`)
+    await db.query('CREATE TRIGGER test_read_entry BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION test_read_entry()')
+    try {
+      await body()
+    } finally {
+      await db.query('DROP TRIGGER test_read_entry ON audit_log')
+      await db.query('DROP FUNCTION test_read_entry()')
+    }
+  }
+
+  it('answers a page and a record only once their entries are committed', async () => {
+    // The entry is written while the answer is rendered; a slow insert shows whether the answer waits for it.
+    await withReadTrigger('PERFORM pg_sleep(0.3)', async () => {
+      for (const path of [`${records(data.points)}?limit=2`, `${records(data.points)}/SP0001`]) {
+        const res = await read(world, undefined, path)
+        expect(res.status, res.text).toBe(200)
+        expect(await auditOf(res.headers.get('x-request-id')), path).toHaveLength(1)
+      }
+    })
+  })
+
+  it('sends no records when the entry cannot be written, and reads again once it can', async () => {
+    await withReadTrigger(`RAISE EXCEPTION 'audit store refuses'`, async () => {
+      for (const path of [`${records(data.points)}?limit=2`, `${records(data.points)}/SP0001`]) {
+        const res = await read(world, undefined, path)
+        expect(res.status, res.text).toBeGreaterThanOrEqual(500)
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+        expect(res.text).not.toContain('SP0001')
+        expect(await auditOf(res.headers.get('x-request-id'))).toHaveLength(0)
+      }
+    })
+    const res = await read(world, undefined, `${records(data.points)}?limit=2`)
+    expect(res.status, res.text).toBe(200)
+    expect(await auditOf(res.headers.get('x-request-id'))).toHaveLength(1)
+  })
+})
+
 describe('security', () => {
   it('passes the standard security cases for a bad token (anonymous reads are allowed)', async () => {
     const res = await call(world, 'GET', records(data.points), { token: 'not.a.jwt' })
