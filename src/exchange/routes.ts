@@ -443,30 +443,32 @@ function uriDecoded(text: string, path: string): string {
   }
 }
 
-/** A delivered body as sent, and its ETag. */
+/** A delivered body as sent (its JSON, UTF-8), and its ETag. */
 interface TaggedJson {
-  json: string
+  body: Uint8Array<ArrayBuffer>
   etag: string
 }
 
+const utf8 = new TextEncoder()
+
 /**
  * The JSON of a delivered body and its strong ETag: the first 128 bits of the SHA-256 of that
- * JSON, so the tag changes with any byte of it. The JSON is written once, for both.
+ * JSON, so the tag changes with any byte of it. The JSON is written and encoded once, for both.
  */
-async function taggedJson(c: AppContext, body: unknown): Promise<TaggedJson> {
-  const json = JSON.stringify(body)
-  const digest = await digestOne(c.get('services').hasher, json)
+async function taggedJson(c: AppContext, value: unknown): Promise<TaggedJson> {
+  const body = utf8.encode(JSON.stringify(value))
+  const digest = await digestOne(c.get('services').hasher, body)
   let hex = ''
   for (const byte of digest.subarray(0, 16)) hex += byte.toString(16).padStart(2, '0')
-  return { json, etag: `"${hex}"` }
+  return { body, etag: `"${hex}"` }
 }
 
 /** The answer, or 304 when If-None-Match already holds its tag. */
-function conditional(c: AppContext, { json, etag }: TaggedJson): Response {
+function conditional(c: AppContext, { body, etag }: TaggedJson): Response {
   c.header('ETag', etag)
   c.header('Cache-Control', 'private, no-cache')
   if (matches(c.req.header('if-none-match'), etag)) return c.body(null, 304)
-  return c.body(json, 200, { 'Content-Type': 'application/json' })
+  return c.body(body, 200, { 'Content-Type': 'application/json' })
 }
 
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
