@@ -2,6 +2,7 @@ import type { AuditWriter } from './audit/writer.js'
 import type { Hasher } from './audit/hasher.js'
 import type { Config } from './config.js'
 import type { Db } from './db/db.js'
+import type { QuotaCharger } from './exchange/quota.js'
 import { ReadHints } from './exchange/read-hints.js'
 import { FailureLimiter } from './identity/failure-limiter.js'
 import { AuthCache, VerifiedTokens } from './identity/auth-cache.js'
@@ -32,6 +33,8 @@ export interface Services {
   readHints: ReadHints
   /** Group-committed appends of audit entries outside change transactions (reads, denials). */
   audit: AuditWriter
+  /** Grants' daily quotas, charged in groups of concurrent reads (src/exchange/quota.ts). */
+  quota: QuotaCharger
   /** SHA-256 for the audit chain: Node's crypto on Node, WebCrypto on Workers. */
   hasher: Hasher
 }

@@ -9,6 +9,7 @@ import { webCryptoHasher } from './audit/hasher.js'
 import { AuditWriter, type HeadHint } from './audit/writer.js'
 import { loadConfig, type Config } from './config.js'
 import { createPostgresDb } from './db/postgres.js'
+import { QuotaCharger } from './exchange/quota.js'
 import { runDueJobs } from './jobs/scheduler.js'
 import type { AppContext } from './http/env.js'
 import { createLogger, type Logger } from './log.js'
@@ -49,7 +50,7 @@ export default {
     const connectionString = env.HYPERDRIVE?.connectionString ?? config.DATABASE_URL
     if (!connectionString) throw new Error('no database configured: bind HYPERDRIVE or set the DATABASE_URL secret')
     const db = createPostgresDb({ connectionString, max: 1, applicationName: 'qiao-worker-cron' })
-    const services: Services = { config, db, logger, clock: systemClock, hasher: webCryptoHasher, audit: new AuditWriter(db, webCryptoHasher, auditHead), ...state }
+    const services: Services = { config, db, logger, clock: systemClock, hasher: webCryptoHasher, audit: new AuditWriter(db, webCryptoHasher, auditHead), quota: new QuotaCharger(db), ...state }
     try {
       await runDueJobs(services, 'worker-cron')
     } finally {
@@ -75,7 +76,7 @@ export default {
       )
     }
     const db = createPostgresDb({ connectionString, max: 1, applicationName: 'qiao-worker' })
-    const services: Services = { config, db, logger, clock: systemClock, hasher: webCryptoHasher, audit: new AuditWriter(db, webCryptoHasher, isolate.auditHead), ...state }
+    const services: Services = { config, db, logger, clock: systemClock, hasher: webCryptoHasher, audit: new AuditWriter(db, webCryptoHasher, isolate.auditHead), quota: new QuotaCharger(db), ...state }
     const release = () => services.audit.idle().then(() => db.close())
     let response: Response
     try {

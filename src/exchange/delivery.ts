@@ -56,7 +56,7 @@ interface ReadScope {
 }
 
 /** The deps delivery needs, and the audit writer for reads. */
-export type DeliveryDeps = Deps & Pick<Services, 'readHints'>
+export type DeliveryDeps = Deps & Pick<Services, 'readHints' | 'quota'>
 
 /** The records a read will deliver if allowed, as SQL for the conditions it will run under. */
 type RecordsQuery = (conditions: readonly repo.Condition[]) => (first: number) => repo.SqlPart
@@ -300,7 +300,7 @@ export async function aggregateRecords(deps: DeliveryDeps, ctx: ActionContext, r
 async function chargeQuota(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, scope: ReadScope, cost: number): Promise<void> {
   const grant = scope.grant
   if (!grant || grant.daily_quota === null) return
-  const used = await repo.consumeQuota(deps.db, grant.id, chinaDate(ctx.at), cost, grant.daily_quota)
+  const used = await deps.quota.charge(grant.id, chinaDate(ctx.at), cost, grant.daily_quota)
   if (used !== undefined) return
   await deps.audit.append(ctx, {
     action: 'dataset.read',

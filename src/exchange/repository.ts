@@ -341,27 +341,17 @@ export async function listGrants(q: Queryable, filter: GrantFilter): Promise<Gra
 }
 
 /**
- * Takes `n` from the grant's quota for `day` in one statement: the row is created or bumped only
- * while the total stays within the quota; no row back means refused. The row lock taken by the
- * upsert serialises concurrent readers of one grant, on every gateway process alike.
- *
- * Its commit does not wait for the WAL to reach disk (synchronous_commit off for this statement's
- * transaction only): with the row lock held until then, waiting would let one grant's readers
- * through one disk flush at a time. Nothing counted is lost by it: delivery takes from the quota
- * before it appends the read's audit entry, whose commit does wait, and a flush carries all WAL
- * before it; so every read that was answered has its charge on disk. A crash can only lose the
- * charge of a read that was never answered.
+ * Charges reads of one grant for `day` in one statement (grant_charge, migration 0017): each cost
+ * is admitted, in order, while the day's total stays within `quota`. Answers each read's fate
+ * and the day's total after the charge.
  */
-export async function consumeQuota(q: Queryable, grantId: string, day: string, n: number, quota: number): Promise<number | undefined> {
-  const { rows } = await q.query<{ used: number }>(
-    `WITH unsynced AS (SELECT set_config('synchronous_commit', 'off', true))
-     INSERT INTO grant_usage AS u (grant_id, day, used) SELECT $1::text, $2::date, $3::integer FROM unsynced WHERE $3::integer <= $4::integer
-     ON CONFLICT (grant_id, day) DO UPDATE SET used = u.used + excluded.used WHERE u.used + excluded.used <= $4::integer
-     RETURNING used`,
-    [grantId, day, n, quota],
+export async function chargeGrant(q: Queryable, grantId: string, day: string, costs: readonly number[], quota: number): Promise<{ admitted: boolean[]; used: number }> {
+  const { rows } = await q.query<{ admitted: boolean[]; used: number }>(
+    'SELECT admitted, used FROM grant_charge($1::text, $2::date, $3::integer[], $4::integer)',
+    [grantId, day, costs, quota],
     { prepare: true },
   )
-  return rows[0]?.used
+  return rows[0]!
 }
 
 export async function usageOn(q: Queryable, grantId: string, day: string): Promise<number> {
