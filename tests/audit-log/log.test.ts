@@ -41,6 +41,16 @@ describe('the append path', () => {
     expect(result, JSON.stringify(result)).toMatchObject({ ok: true, size: before + 200 })
   })
 
+  it('answers the head its entries leave, the last one stored', async () => {
+    const { db } = world.services
+    const head = (await appendIfHead(db, [], null)).head
+    const entries = await chainEntries(head, [content(head.seq + 1), content(head.seq + 2), content(head.seq + 3)], nodeHasher)
+    const answer = await appendIfHead(db, entries, head)
+    expect(answer).toEqual({ appended: true, head: { seq: head.seq + 3, hash: entries[2]!.hash } })
+    expect((await appendIfHead(db, [], null)).head).toEqual(answer.head)
+    expect(await appendIfHead(db, [], answer.head)).toEqual({ appended: true, head: answer.head })
+  })
+
   it('stores nothing when the head moved, and answers the head it found', async () => {
     const { db } = world.services
     const head = (await appendIfHead(db, [], null)).head
