@@ -19,6 +19,9 @@ export const REDACTED = '***'
 /** Replaces each hidden code point in show-first-n and show-last-n. */
 const HIDDEN = '*'
 
+/** Runs of HIDDEN up to the length of most masked values (identifiers, phone numbers), made once. */
+const HIDDEN_RUNS = Array.from({ length: 33 }, (_, n) => HIDDEN.repeat(n))
+
 /** Hashes keep 128 bits of the HMAC-SHA-256: collisions stay negligible, the text short (22 chars). */
 const HASH_BYTES = 16
 
@@ -205,7 +208,8 @@ export function keepEnds(text: string, first: number, last: number): string {
   if (length === 0) return ''
   const shownFirst = Math.min(first, length - 1)
   const shownLast = Math.min(last, length - 1 - shownFirst)
-  const hidden = HIDDEN.repeat(length - shownFirst - shownLast)
+  const count = length - shownFirst - shownLast
+  const hidden = HIDDEN_RUNS[count] ?? HIDDEN.repeat(count)
   if (!chars) return text.slice(0, shownFirst) + hidden + text.slice(length - shownLast)
   return chars.slice(0, shownFirst).join('') + hidden + chars.slice(length - shownLast).join('')
 }
