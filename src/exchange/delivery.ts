@@ -252,9 +252,12 @@ async function deliver<T>(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequ
     decision: 'allowed',
     reason: scope.decision.reason,
   })
-  // The answer is handed back only once the entry has committed; a failure of either fails the read.
-  const [answer] = await Promise.all([(async () => render(items))(), audited])
-  return answer
+  // Both settle before the read answers, whatever the answer (a record's 404 too); an entry that
+  // failed fails the read, whatever was rendered.
+  const [rendered, entry] = await Promise.allSettled([(async () => render(items))(), audited])
+  if (entry.status === 'rejected') throw entry.reason
+  if (rendered.status === 'rejected') throw rendered.reason
+  return rendered.value
 }
 
 /**

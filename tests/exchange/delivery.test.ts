@@ -248,12 +248,12 @@ describe('the audit entry and the answer', () => {
     }
   }
 
-  it('answers a page and a record only once their entries are committed', async () => {
+  it('answers a page, a record and a missing record only once their entries are committed', async () => {
     // The entry is written while the answer is rendered; a slow insert shows whether the answer waits for it.
     await withReadTrigger('PERFORM pg_sleep(0.3)', async () => {
-      for (const path of [`${records(data.points)}?limit=2`, `${records(data.points)}/SP0001`]) {
+      for (const [path, status] of [[`${records(data.points)}?limit=2`, 200], [`${records(data.points)}/SP0001`, 200], [`${records(data.points)}/SP9999`, 404]] as const) {
         const res = await read(world, undefined, path)
-        expect(res.status, res.text).toBe(200)
+        expect(res.status, res.text).toBe(status)
         expect(await auditOf(res.headers.get('x-request-id')), path).toHaveLength(1)
       }
     })
