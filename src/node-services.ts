@@ -1,8 +1,8 @@
 import { nodeHasher } from './audit/hasher-node.js'
 import { AuditWriter } from './audit/writer.js'
 import type { Config } from './config.js'
-import { QuotaCharger } from './exchange/quota.js'
 import type { Db } from './db/db.js'
+import { QuotaCharger } from './exchange/quota.js'
 import { createLogger, type Logger } from './log.js'
 import { processState, systemClock, type Clock, type Services } from './services.js'
 
