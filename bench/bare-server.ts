@@ -1,6 +1,6 @@
 /**
  * The delivery benchmark's baseline: a bare Hono + pg route running the same page query as
- * Qiao's delivery (live records of a dataset in key order, 50 a page), with no authentication,
+ * Qiao's delivery (live records of a dataset in key order, 50 a page or `?limit=`), with no authentication,
  * policy, grant, quota, masking or audit. Started by bench/delivery.ts as its own process.
  */
 import { serve } from '@hono/node-server'
@@ -14,7 +14,7 @@ app.get('/records/:dataset', async (c) => {
     `SELECT r.key, r.version, r.data FROM records r
      WHERE r.dataset_id = $1 AND r.deleted_at IS NULL AND ($2::text IS NULL OR r.key > $2::text) AND true
      ORDER BY r.key LIMIT $3`,
-    [c.req.param('dataset'), null, 50],
+    [c.req.param('dataset'), null, Number(c.req.query('limit') ?? 50)],
   )
   return c.json({ items: rows.map((r) => r.data), next_cursor: null })
 })

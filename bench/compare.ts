@@ -6,7 +6,7 @@
  * dataset of its own first, so neither carries more history than the other (a gateway that ran the
  * setup measured slower than a fresh one: docs/benchmarks.md, "Delivery"). For judging a change to
  * the read path: compare the two medians and their CPU per request, never figures across runs.
- * Usage: DATABASE_URL=postgres://… npm run bench:compare -- --base <commit> [--quota] [--rounds 4 --seconds 5 --concurrency 32]
+ * Usage: DATABASE_URL=postgres://… npm run bench:compare -- --base <commit> [--quota] [--limit 50 --rounds 4 --seconds 5 --concurrency 32]
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
@@ -22,6 +22,7 @@ const { values } = parseArgs({
   options: {
     base: { type: 'string' },
     quota: { type: 'boolean', default: false },
+    limit: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '4' },
     concurrency: { type: 'string', default: '32' },
@@ -57,11 +58,11 @@ try {
   started.push(workGateway)
   for (const gateway of [baseGateway, workGateway]) await ingestDataset(gateway.url, world.publisher)
   const read = values.quota ? world.quotaRead : world.read
-  const path = `/v1/datasets/${world.dataset}/records?limit=50`
-  console.log(`\n50-record pages on PostgreSQL${values.quota ? ', under a daily quota' : ''}: ${base} against this working tree`)
+  const path = `/v1/datasets/${world.dataset}/records?limit=${values.limit}`
+  console.log(`\n${values.limit}-record pages on PostgreSQL${values.quota ? ', under a daily quota' : ''}: ${base} against this working tree`)
   const [fromBase, fromWork] = await runRounds(
     [
-      { name: 'bare Hono + pg, same SELECT', url: `${bare.url}/records/${world.dataset}`, headers: {}, server: 'bare' },
+      { name: 'bare Hono + pg, same SELECT', url: `${bare.url}/records/${world.dataset}?limit=${values.limit}`, headers: {}, server: 'bare' },
       { name: `Qiao at ${base}`, url: `${baseGateway.url}${path}`, headers: read, server: 'base' },
       { name: 'Qiao, this working tree', url: `${workGateway.url}${path}`, headers: read, server: 'work' },
     ],
