@@ -36,8 +36,6 @@ export interface ReadRequest {
 export interface RecordsPage {
   items: Record<string, unknown>[]
   nextKey: string | null
-  grantId: string | null
-  fields: string[]
 }
 
 /** What a read may see once the decision allowed it. */
@@ -79,7 +77,7 @@ export async function readRecords<T>(deps: DeliveryDeps, ctx: ActionContext, rea
   const rows = scope.records ?? (await repo.selectRecords(deps.db, query(scope.conditions)(1)))
   const pageRows = rows.slice(0, page.limit)
   const nextKey = rows.length > page.limit ? (pageRows.at(-1)?.key ?? null) : null
-  return deliver(deps, ctx, read, scope, pageRows, (items) => render({ items, nextKey, grantId: scope.grant?.id ?? null, fields: scope.fields }))
+  return deliver(deps, ctx, read, scope, pageRows, (items) => render({ items, nextKey }))
 }
 
 /**
