@@ -51,6 +51,37 @@ describe('the append path', () => {
     expect(await appendIfHead(db, [], answer.head)).toEqual({ appended: true, head: answer.head })
   })
 
+  it('finds the head through the primary key however small the log was when the connection first appended', async () => {
+    // A plan kept from the connection's first append, made while the statistics said the log was a
+    // page or two long, would read the whole log on every append after it has grown (migration 0019).
+    const fresh = await createTestWorld()
+    try {
+      const rolledBack = new Error('roll back')
+      const outcome = await fresh.services.db
+        .transaction(async (tx) => {
+          const seqScans = async () =>
+            Number((await tx.query<{ n: string }>("SELECT coalesce(seq_scan, 0) AS n FROM pg_stat_xact_user_tables WHERE relname = 'audit_log'")).rows[0]?.n ?? 0)
+          await tx.query('ANALYZE audit_log')
+          const before = (await appendIfHead(tx, [], null)).head
+          await tx.query(
+            `INSERT INTO audit_log (seq, at, action, content, prev_hash, hash)
+             SELECT $1::bigint + i, now(), 'test.raw', '{}'::jsonb, md5(i::text) || md5(i::text), md5((i + 1)::text) || md5((i + 1)::text)
+             FROM generate_series(1, 20000) i`,
+            [before.seq],
+          )
+          const scans = await seqScans()
+          const after = (await appendIfHead(tx, [], null)).head
+          expect(after.seq).toBe(before.seq + 20000)
+          expect(await seqScans()).toBe(scans)
+          throw rolledBack
+        })
+        .catch((error: unknown) => error)
+      expect(outcome).toBe(rolledBack)
+    } finally {
+      await fresh.close()
+    }
+  })
+
   it('stores nothing when the head moved, and answers the head it found', async () => {
     const { db } = world.services
     const head = (await appendIfHead(db, [], null)).head
