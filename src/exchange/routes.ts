@@ -177,7 +177,7 @@ const filterQuery = z
   .openapi({
     description:
       'Comma-separated conditions field:op:value, all of which must hold; op is eq, in (values separated by |, at most 50), prefix, gt, gte, lt or lte (ranges compare as text in code-point order: dates, codes). ' +
-      'Only on fields the standard indexes (x-indexed; 400 not_indexed otherwise, naming them) that the caller is granted and receives unmasked: a filtered page is read through the index in key order. Values may not contain commas, nor, in a set, |.',
+      'Only on fields the standard indexes (x-indexed; 400 not_indexed otherwise, naming them) that the caller is granted and receives unmasked: a filtered page is read through the index in key order. A value holding a comma, | or % writes it percent-encoded within the filter (%2C, %7C, %25), and the whole filter is then encoded as any query value is (so a comma in a value is %252C on the wire).',
     example: 'status:eq:normal,birth_date:gte:1990-01-01',
   })
 
@@ -200,10 +200,18 @@ function parseFilters(text: string | undefined): Condition[] | undefined {
     if (first <= 0 || second < 0 || !(FILTER_OPS as readonly string[]).includes(op)) {
       throw badFilter(`${shown} is not field:op:value with op one of ${FILTER_OPS.join(', ')}`)
     }
-    const values = op === 'in' ? value.split('|') : [value]
-    if (values.length > FILTER_SET_LIMIT) throw badFilter(`${shown} names more than ${FILTER_SET_LIMIT} values`)
+    const written = op === 'in' ? value.split('|') : [value]
+    if (written.length > FILTER_SET_LIMIT) throw badFilter(`${shown} names more than ${FILTER_SET_LIMIT} values`)
+    // Split first, then decode: a value holds `,`, `|` or `%` written as %2C, %7C or %25.
+    const values = written.map((v) => {
+      try {
+        return decodeURIComponent(v)
+      } catch {
+        throw badFilter(`${shown} has a value that is not valid percent-encoded UTF-8 (write % as %25)`)
+      }
+    })
     if (values.some((v) => v.length > 256)) throw badFilter(`${shown} has a value longer than 256 characters`)
-    return op === 'in' ? { field, op, values } : { field, op: op as Exclude<(typeof FILTER_OPS)[number], 'in'>, value }
+    return op === 'in' ? { field, op, values } : { field, op: op as Exclude<(typeof FILTER_OPS)[number], 'in'>, value: values[0]! }
   })
 }
 

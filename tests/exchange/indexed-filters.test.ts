@@ -270,6 +270,57 @@ describe('filters on indexed fields', () => {
   })
 })
 
+describe('values holding the filter syntax', () => {
+  // A standard of the publisher's own may index free text, whose values can hold `,`, `|` and `%`.
+  const subjects = ['水电费, 燃气费', 'A|B 两栋', '减免 50%', '水电费', '其他']
+  let notices: string
+
+  beforeAll(async () => {
+    const standard = {
+      name: 'notice',
+      version: '1.0.0',
+      title: '公告 / Notice',
+      schema: {
+        'x-key': 'notice_id',
+        type: 'object',
+        properties: {
+          notice_id: { title: '编号 / ID', type: 'string', pattern: '^N[0-9]{3}$', 'x-sensitivity': 'L1' },
+          subject: { title: '主题 / Subject', type: 'string', maxLength: 100, 'x-sensitivity': 'L1', 'x-indexed': true },
+        },
+        required: ['notice_id', 'subject'],
+        additionalProperties: false,
+      },
+    }
+    const published = await call(world, 'POST', '/v1/standards', { token: cast.admin.token, body: standard })
+    expect(published.status, published.text).toBe(201)
+    notices = (await registerDataset(world, cast.deptA.publisher, { ...populationDataset(), standard: { name: 'notice', version: '1.0.0' } })).id
+    await ingest(world, cast.deptA.publisher, notices, subjects.map((subject, i) => ({ notice_id: `N00${i}`, subject })))
+  })
+
+  const subjectsOf = async (filter: string) => {
+    const res = await read(world, cast.deptA.consumer, `/v1/datasets/${notices}/records?filter=${encodeURIComponent(filter)}`)
+    expect(res.status, res.text).toBe(200)
+    return (res.body.items as { subject: string }[]).map((r) => r.subject)
+  }
+  /** A value as it is written inside a filter. */
+  const escaped = (value: string) => value.replace(/%/g, '%25').replace(/,/g, '%2C').replace(/\|/g, '%7C')
+
+  it('are written percent-encoded inside the filter and match as themselves', async () => {
+    expect(await subjectsOf(`subject:eq:${escaped('水电费, 燃气费')}`)).toEqual(['水电费, 燃气费'])
+    expect(await subjectsOf(`subject:in:${escaped('A|B 两栋')}|${escaped('减免 50%')}`)).toEqual(['A|B 两栋', '减免 50%'])
+    expect(await subjectsOf(`subject:prefix:${escaped('水电费,')}`)).toEqual(['水电费, 燃气费'])
+    // Unescaped, the comma still separates conditions and the bar still separates a set's values.
+    expect(await subjectsOf('subject:in:A|B 两栋')).toEqual([])
+  })
+
+  it('refuse a value that is not valid percent-encoding, naming the condition', async () => {
+    const res = await read(world, cast.deptA.consumer, `/v1/datasets/${notices}/records?filter=${encodeURIComponent('subject:eq:减免 50%')}`)
+    expect(res.status, res.text).toBe(400)
+    expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/)
+    expect(res.body.errors).toEqual([{ path: 'query.filter', message: expect.stringContaining('"subject:eq:减免 50%" has a value that is not valid percent-encoded UTF-8'), code: 'invalid_filter' }])
+  })
+})
+
 describe('nextIndexState', () => {
   const state = (indexed: string[], building: string[] = [], builtTo: string | null = null, dropping: string[] = []) => ({ indexed, building, builtTo, dropping })
   it.each([
