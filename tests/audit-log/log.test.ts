@@ -10,7 +10,7 @@ import { appendIfHead } from '../../src/audit/repository.js'
 import { AuditWriter } from '../../src/audit/writer.js'
 import { createPostgresDb } from '../../src/db/postgres.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
-import { testDriver } from '../support/database.js'
+import { inRolledBackTransaction, seqScansSoFar, testDriver } from '../support/database.js'
 import { registerDataset } from '../support/catalog.js'
 import { call, createCast, expectStandardSecurity, type Cast } from '../support/identity.js'
 
@@ -56,27 +56,20 @@ describe('the append path', () => {
     // page or two long, would read the whole log on every append after it has grown (migration 0019).
     const fresh = await createTestWorld()
     try {
-      const rolledBack = new Error('roll back')
-      const outcome = await fresh.services.db
-        .transaction(async (tx) => {
-          const seqScans = async () =>
-            Number((await tx.query<{ n: string }>("SELECT coalesce(seq_scan, 0) AS n FROM pg_stat_xact_user_tables WHERE relname = 'audit_log'")).rows[0]?.n ?? 0)
-          await tx.query('ANALYZE audit_log')
-          const before = (await appendIfHead(tx, [], null)).head
-          await tx.query(
-            `INSERT INTO audit_log (seq, at, action, content, prev_hash, hash)
-             SELECT $1::bigint + i, now(), 'test.raw', '{}'::jsonb, md5(i::text) || md5(i::text), md5((i + 1)::text) || md5((i + 1)::text)
-             FROM generate_series(1, 20000) i`,
-            [before.seq],
-          )
-          const scans = await seqScans()
-          const after = (await appendIfHead(tx, [], null)).head
-          expect(after.seq).toBe(before.seq + 20000)
-          expect(await seqScans()).toBe(scans)
-          throw rolledBack
-        })
-        .catch((error: unknown) => error)
-      expect(outcome).toBe(rolledBack)
+      await inRolledBackTransaction(fresh.services.db, async (tx) => {
+        await tx.query('ANALYZE audit_log')
+        const before = (await appendIfHead(tx, [], null)).head
+        await tx.query(
+          `INSERT INTO audit_log (seq, at, action, content, prev_hash, hash)
+           SELECT $1::bigint + i, now(), 'test.raw', '{}'::jsonb, md5(i::text) || md5(i::text), md5((i + 1)::text) || md5((i + 1)::text)
+           FROM generate_series(1, 20000) i`,
+          [before.seq],
+        )
+        const scans = await seqScansSoFar(tx, 'audit_log')
+        const after = (await appendIfHead(tx, [], null)).head
+        expect(after.seq).toBe(before.seq + 20000)
+        expect(await seqScansSoFar(tx, 'audit_log')).toBe(scans)
+      })
     } finally {
       await fresh.close()
     }

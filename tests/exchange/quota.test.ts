@@ -3,6 +3,7 @@ import type { Db } from '../../src/db/db.js'
 import { QuotaCharger } from '../../src/exchange/quota.js'
 import { chargeGrant, usageOn } from '../../src/exchange/repository.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
+import { inRolledBackTransaction, seqScansSoFar } from '../support/database.js'
 import { createCast, type Cast } from '../support/identity.js'
 import { exchangeDatasets, grantFor, type ExchangeWorld } from '../support/exchange.js'
 
@@ -84,26 +85,16 @@ describe('grouped quota charges', () => {
   it('find the day through the primary key however few days there were when the connection first charged', async () => {
     // A plan kept from the connection's first charges, made while the statistics said the table
     // was a page long, would read every grant's every day on each later charge (migration 0020).
-    const rolledBack = new Error('roll back')
-    const outcome = await world.services.db
-      .transaction(async (tx) => {
-        const seqScans = async () =>
-          Number((await tx.query<{ n: string }>("SELECT coalesce(seq_scan, 0) AS n FROM pg_stat_xact_user_tables WHERE relname = 'grant_usage'")).rows[0]?.n ?? 0)
-        await tx.query('ANALYZE grant_usage')
-        // Past the five calls after which a plan may stop being made for each call's parameters.
-        for (let i = 0; i < 8; i++) await chargeGrant(tx, grants[4]!, '2026-12-10', [1], 100)
-        await tx.query(
-          `INSERT INTO grant_usage (grant_id, day, used) SELECT $1, DATE '1970-01-01' + i, 1 FROM generate_series(1, 20000) i`,
-          [grants[4]!],
-        )
-        const scans = await seqScans()
-        expect(await chargeGrant(tx, grants[4]!, '2026-12-10', [1], 100)).toEqual({ admitted: [true], used: 9 })
-        expect(await chargeGrant(tx, grants[4]!, '2026-12-11', [1], 100)).toEqual({ admitted: [true], used: 1 })
-        expect(await seqScans()).toBe(scans)
-        throw rolledBack
-      })
-      .catch((error: unknown) => error)
-    expect(outcome).toBe(rolledBack)
+    await inRolledBackTransaction(world.services.db, async (tx) => {
+      await tx.query('ANALYZE grant_usage')
+      // Past the five calls after which a plan may stop being made for each call's parameters.
+      for (let i = 0; i < 8; i++) await chargeGrant(tx, grants[4]!, '2026-12-10', [1], 100)
+      await tx.query(`INSERT INTO grant_usage (grant_id, day, used) SELECT $1, DATE '1970-01-01' + i, 1 FROM generate_series(1, 20000) i`, [grants[4]!])
+      const scans = await seqScansSoFar(tx, 'grant_usage')
+      expect(await chargeGrant(tx, grants[4]!, '2026-12-10', [1], 100)).toEqual({ admitted: [true], used: 9 })
+      expect(await chargeGrant(tx, grants[4]!, '2026-12-11', [1], 100)).toEqual({ admitted: [true], used: 1 })
+      expect(await seqScansSoFar(tx, 'grant_usage')).toBe(scans)
+    })
   })
 
   it('fail a group whose statement fails, and charge the next one', async () => {

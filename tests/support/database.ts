@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import pg from 'pg'
 import type { PGlite } from '@electric-sql/pglite'
-import type { Db } from '../../src/db/db.js'
+import type { Db, Tx } from '../../src/db/db.js'
 import { migrate } from '../../src/db/migrate.js'
 import { createPostgresDb } from '../../src/db/postgres.js'
 import { createPgliteDb, wrapPglite } from '../../src/db/pglite.js'
@@ -101,4 +101,25 @@ async function withAdmin<T>(serverUrl: string, fn: (client: pg.Client) => Promis
   } finally {
     await client.end()
   }
+}
+
+/**
+ * Runs `fn` in a transaction and rolls it back, so that a test may grow a table (and read the
+ * statistics of its own transaction) without leaving anything behind. `fn`'s own failure is thrown.
+ */
+export async function inRolledBackTransaction(db: Db, fn: (tx: Tx) => Promise<void>): Promise<void> {
+  const rollBack = new Error('roll back')
+  const outcome = await db
+    .transaction(async (tx) => {
+      await fn(tx)
+      throw rollBack
+    })
+    .catch((error: unknown) => error)
+  if (outcome !== rollBack) throw outcome
+}
+
+/** Sequential scans of `table` so far in the current transaction (how a test sees a plan read a table whole). */
+export async function seqScansSoFar(tx: Tx, table: string): Promise<number> {
+  const { rows } = await tx.query<{ n: string }>('SELECT coalesce(seq_scan, 0) AS n FROM pg_stat_xact_user_tables WHERE relname = $1', [table])
+  return Number(rows[0]?.n ?? 0)
 }
