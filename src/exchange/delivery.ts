@@ -2,8 +2,9 @@
 // for the purpose it states; the records are projected to the granted fields, filtered by the
 // grant's row filter, masked per the grant (or the standard's default masks in a masked mode),
 // counted against the grant's daily quota and audited before the answer leaves. A read usually
-// costs two statements: one that reads the context, the policy and the records together
-// (decisionInputs), and its share of the audit group commit.
+// costs two statements: one that reads the context, the policy and the records together, or only
+// the records when the context an earlier read found still holds (decisionInputs), and its share
+// of the audit group commit.
 
 import type { ActionContext } from '../audit/recorder.js'
 import { chinaDate } from '../calendar/working-days.js'
@@ -15,6 +16,7 @@ import type { MaskSpec } from '../standards/annotations.js'
 import { decideAccess, type AccessDecision, type GrantFacts } from './decide.js'
 import { createMasker, type FieldMasks } from './masking.js'
 import { sameMatrix } from './policy.js'
+import { contextKey } from './read-hints.js'
 import { MIN_CELL_SIZE, suppressSmallCells, type SuppressedTable } from './aggregates.js'
 import * as repo from './repository.js'
 import type { GrantRow, RecordRow } from './repository.js'
@@ -108,18 +110,34 @@ export async function readRecord<T>(deps: DeliveryDeps, ctx: ActionContext, read
 const CONTEXT_ATTEMPTS = 3
 
 /**
- * What a read is decided from, usually in one statement (repo.readContext): the context, the tier
- * policy, and, for `records`, the records the read expects to deliver, selected under the row
- * filter the hints guess. The catalogue view in that statement is built from the matrix the last
- * read found; when the statement shows the policy has changed since, it is asked again with the
- * matrix it showed, so the answer's view and matrix are always the policy in force.
+ * What a read is decided from, in one statement: the context, the tier policy, and, for `records`,
+ * the records the read expects to deliver, selected under the row filter the hints guess.
+ * - When an earlier read of this dataset by this organisation under this catalogue view left its
+ *   context, the statement only checks that read_context_version has not moved since (every change
+ *   to what a context is read from moves it: migration 0021) and selects the records
+ *   (repo.readIfCurrent); the kept context is then exactly what readContext would answer.
+ * - Otherwise, or when it has moved, repo.readContext reads everything. Its catalogue view is built
+ *   from the matrix the last read found; when the statement shows the policy has changed since, it
+ *   is asked again with the matrix it showed, so the answer's view and matrix are always the policy
+ *   in force.
  */
 async function decisionInputs(deps: DeliveryDeps, principal: Principal | undefined, read: ReadRequest, expected: readonly repo.Condition[] | undefined, records: RecordsQuery | undefined) {
+  const orgId = principal?.orgId ?? null
   let matrix = deps.readHints.matrix
   for (let attempt = 0; attempt < CONTEXT_ATTEMPTS; attempt++) {
-    const answer = await repo.readContext(deps.db, catalogueView(principal, matrix), read.datasetId, principal?.orgId ?? null, expected && records?.(expected))
+    const view = catalogueView(principal, matrix)
+    const key = contextKey(read.datasetId, orgId, JSON.stringify(view))
+    const known = deps.readHints.knownContext(key)
+    if (known) {
+      const answer = await repo.readIfCurrent(deps.db, known.version, known.context && expected && records?.(expected))
+      if (answer.current) return { context: known.context, records: answer.records, matrix: known.matrix }
+    }
+    const answer = await repo.readContext(deps.db, view, read.datasetId, orgId, expected && records?.(expected))
     const inForce = deps.readHints.matrixFor(answer.storedMatrix)
-    if (inForce === matrix || sameMatrix(inForce, matrix)) return { ...answer, matrix }
+    if (inForce === matrix || sameMatrix(inForce, matrix)) {
+      deps.readHints.rememberContext(key, { version: answer.version, context: answer.context, matrix })
+      return { context: answer.context, records: answer.records, matrix }
+    }
     matrix = inForce
   }
   throw new ApiError('unavailable', 'the tier policy changed while this read was decided: try again', { headers: { 'Retry-After': '1' } })

@@ -1,19 +1,34 @@
 // What the last reads found, kept per process (per isolate on Workers) so that the next read can
-// ask for everything it needs in one statement (repo.readContext): the tier matrix its catalogue
-// view is built from, and the row filter of the grant each organisation reads each dataset under.
-// A hint is only ever a guess. Each read re-reads the policy and the grants in that statement and
-// decides from what it read; a wrong guess costs a second statement, never a wrong answer.
+// ask for everything it needs in one statement: the tier matrix its catalogue view is built from,
+// the row filter of the grant each organisation reads each dataset under, and each read's whole
+// context with the read_context_version it was read at (migration 0021). The matrix and the row
+// filters are only guesses: a read that reads its context re-reads both in that statement and
+// decides from what it read, and a wrong guess costs a second statement, never a wrong answer. A
+// kept context is used only when the read's own statement finds the version unmoved, that is when
+// nothing it was read from has changed since (repo.readIfCurrent).
 
-import type { Condition } from './repository.js'
+import type { Condition, ReadContext } from './repository.js'
 import { DEFAULT_TIER_MATRIX, type TierMatrix } from './policy.js'
 import { matrixOfStored } from './policy-service.js'
 
 const MAX_ROW_FILTERS = 10_000
+const MAX_CONTEXTS = 10_000
+
+/** A read's context as readContext answered it, and what it was read at and under. */
+export interface KnownContext {
+  /** read_context_version when it was read. */
+  version: number
+  /** undefined: the dataset was not visible to the caller. */
+  context: ReadContext | undefined
+  /** The policy in force then, which the catalogue view was built from. */
+  matrix: TierMatrix
+}
 
 export class ReadHints {
   private stored: string | null | undefined
   private parsed: TierMatrix = DEFAULT_TIER_MATRIX
   private rowFilters = new Map<string, readonly Condition[]>()
+  private contexts = new Map<string, KnownContext>()
 
   /** The matrix the last read found in force (the defaults before any read). */
   get matrix(): TierMatrix {
@@ -43,6 +58,22 @@ export class ReadHints {
     if (this.rowFilters.size >= MAX_ROW_FILTERS) this.rowFilters.clear()
     this.rowFilters.set(key, filter)
   }
+
+  /** The context last read for this key (contextKey), if any; the caller checks it is still current. */
+  knownContext(key: string): KnownContext | undefined {
+    return this.contexts.get(key)
+  }
+
+  /** Keeps the newer of two contexts read concurrently. */
+  rememberContext(key: string, known: KnownContext) {
+    const kept = this.contexts.get(key)
+    if (kept !== undefined && kept.version > known.version) return
+    if (kept === undefined && this.contexts.size >= MAX_CONTEXTS) this.contexts.clear()
+    this.contexts.set(key, known)
+  }
 }
+
+/** What a read's context depends on besides the database: the dataset, the caller's organisation and the catalogue view's text. */
+export const contextKey = (datasetId: string, orgId: string | null, viewText: string) => `${datasetId}\u0000${orgId ?? ''}\u0000${viewText}`
 
 const rowFilterKey = (orgId: string | null, datasetId: string, purpose: string | undefined) => `${orgId ?? ''}\u0000${datasetId}\u0000${purpose ?? ''}`

@@ -223,7 +223,8 @@ export async function grantsHeld(q: Queryable, consumerOrgId: string, datasetId:
   return rows
 }
 
-const readDatasetColumns = ['id', 'provider_id', 'tier', 'sharing', 'open', 'status', 'key_field', 'standard_name', 'standard_version'] as const
+/** Migration 0021's trigger moves read_context_version when any of these change (a test holds the two lists equal). */
+export const readDatasetColumns = ['id', 'provider_id', 'tier', 'sharing', 'open', 'status', 'key_field', 'standard_name', 'standard_version'] as const
 
 /** What a read needs of its dataset: what decides it, and its standard's fields. */
 export type ReadDataset = Pick<DatasetRow, (typeof readDatasetColumns)[number]>
@@ -258,6 +259,8 @@ export interface SqlPart {
 
 /** What readContext found: the context (undefined: not visible), the policy read with it, and the records asked for. */
 export interface ReadContextAnswer {
+  /** read_context_version as this statement saw it: what the context was read at (migration 0021). */
+  version: number
   context: ReadContext | undefined
   /** The stored tier matrix as text, read in the same statement; null when none is stored (the defaults apply). */
   storedMatrix: string | null
@@ -284,10 +287,11 @@ export async function readContext(
   const params = [...visible.params, callerOrgId]
   const page = records?.(params.length + 1)
   const { rows } = await q.query<
-    ReadDataset & { provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] | null; stored_matrix: string | null; records: RecordRow[] | null }
+    ReadDataset & { version: number; provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] | null; stored_matrix: string | null; records: RecordRow[] | null }
   >(
     `WITH ds AS (${visible.sql})${page ? `, page AS (${page.sql})` : ''}
      SELECT ds.*,
+       (SELECT v.version FROM read_context_version v WHERE v.singleton) AS version,
        (SELECT c.region_code FROM organisations c WHERE c.id = $8::text) AS caller_region_code,
        (SELECT coalesce(json_agg(g ORDER BY g.created_at DESC, g.id DESC), '[]'::json)
           FROM (SELECT ${grantColumns.replace('hash_key', "encode(hash_key, 'hex') AS hash_key")} FROM grants
@@ -298,8 +302,9 @@ export async function readContext(
     [...params, ...(page?.params ?? [])],
     { prepare: page?.customPlan !== true },
   )
-  const { provider_region_code, caller_region_code, grants, stored_matrix, records: found, ...dataset } = rows[0]!
+  const { version, provider_region_code, caller_region_code, grants, stored_matrix, records: found, ...dataset } = rows[0]!
   return {
+    version,
     storedMatrix: stored_matrix,
     records: found ?? undefined,
     context:
@@ -307,6 +312,26 @@ export async function readContext(
         ? undefined
         : { dataset, providerRegionCode: provider_region_code, callerRegionCode: caller_region_code, grants: (grants ?? []).map(grantFromJson) },
   }
+}
+
+/**
+ * The records a read expects to deliver (as readContext selects them), if read_context_version is
+ * still `version`: the statement a read makes when its context is known from an earlier read. The
+ * version and the records come from one snapshot, so a context kept at that version is what
+ * readContext would have answered alongside these records. `current` false: something a read is
+ * decided from has changed since; the records are not selected.
+ */
+export async function readIfCurrent(q: Queryable, version: number, records?: (first: number) => SqlPart): Promise<{ current: boolean; records: RecordRow[] | undefined }> {
+  const page = records?.(2)
+  const { rows } = await q.query<{ version: number; records: RecordRow[] | null }>(
+    `${page ? `WITH page AS (${page.sql}) ` : ''}SELECT v.version,
+       ${page ? `CASE WHEN v.version = $1::bigint THEN (SELECT coalesce(json_agg(page ORDER BY page.key), '[]'::json) FROM page) END` : 'NULL::json'} AS records
+     FROM read_context_version v WHERE v.singleton`,
+    page ? [version, ...page.params] : [],
+    { prepare: page?.customPlan !== true },
+  )
+  const row = rows[0]!
+  return row.version === version ? { current: true, records: row.records ?? undefined } : { current: false, records: undefined }
 }
 
 /** A grant as json_agg gives it: timestamps as ISO text, the key as hex. */

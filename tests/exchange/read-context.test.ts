@@ -1,0 +1,118 @@
+// A read's context (dataset, regions, grants, policy) is kept by the gateway and used while
+// read_context_version has not moved (migration 0021). These tests change the database directly,
+// as another gateway process or an operator would, and check that every change a read depends on
+// moves the version, that the next read then decides from the database, and that other changes
+// leave the kept context in use.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app.js'
+import type { Db } from '../../src/db/db.js'
+import { readDatasetColumns } from '../../src/exchange/repository.js'
+import { createTestWorld, type TestWorld } from '../support/app.js'
+import { exchangeDatasets, grantFor, type ExchangeWorld } from '../support/exchange.js'
+import { createCast, type Cast } from '../support/identity.js'
+
+let world: TestWorld
+let cast: Cast
+let data: ExchangeWorld
+
+beforeAll(async () => {
+  world = await createTestWorld()
+  cast = await createCast(world)
+  data = await exchangeDatasets(world, cast, 5)
+})
+afterAll(() => world.close())
+
+const version = async () => Number((await world.services.db.query<{ version: string }>('SELECT version FROM read_context_version')).rows[0]!.version)
+
+describe('read_context_version', () => {
+  it('moves with every statement that changes what a read is decided from, and only then', async () => {
+    const moves = async (sql: string, params: unknown[] = []) => {
+      const before = await version()
+      await world.services.db.query(sql, params)
+      return (await version()) !== before
+    }
+    const dataset = data.population
+    const provider = cast.deptA.orgId
+    // What a read's context holds.
+    expect(await moves('UPDATE datasets SET tier = tier WHERE id = $1', [dataset])).toBe(true)
+    expect(await moves('UPDATE datasets SET status = status, sharing = sharing WHERE id = $1', [dataset])).toBe(true)
+    expect(await moves('UPDATE organisations SET region_code = region_code WHERE id = $1', [provider])).toBe(true)
+    expect(await moves("UPDATE grants SET status = status WHERE dataset_id = $1", [dataset])).toBe(true)
+    expect(await moves('UPDATE tier_policy SET matrix = matrix')).toBe(true)
+    // What no read depends on: counts kept by ingests, names.
+    expect(await moves('UPDATE datasets SET record_count = record_count, last_ingest_at = last_ingest_at WHERE id = $1', [dataset])).toBe(false)
+    expect(await moves('UPDATE organisations SET name = name WHERE id = $1', [provider])).toBe(false)
+  })
+
+  it('is moved by changes to every column of datasets a read is decided from', async () => {
+    const { rows } = await world.services.db.query<{ table: string; column: string }>(
+      `SELECT event_object_table AS table, event_object_column AS column FROM information_schema.triggered_update_columns
+       WHERE trigger_name IN ('datasets_read_context', 'organisations_read_context') ORDER BY 1, 2`,
+    )
+    const of = (table: string) => rows.filter((r) => r.table === table).map((r) => r.column)
+    expect(of('datasets')).toEqual([...readDatasetColumns].sort())
+    expect(of('organisations')).toEqual(['id', 'region_code'])
+  })
+})
+
+describe('a read whose context was kept', () => {
+  /** The app over a database that records the statements the read path runs. */
+  function watched(): { app: ReturnType<typeof createApp>; statements: string[] } {
+    const statements: string[] = []
+    const db: Db = Object.create(world.services.db) as Db
+    db.query = (...args: Parameters<Db['query']>) => {
+      statements.push(args[0])
+      return world.services.db.query(...args)
+    }
+    return { app: createApp({ ...world.services, db }), statements }
+  }
+  const readWith = async (app: ReturnType<typeof createApp>, purpose: string) => {
+    const res = await app.request(`/v1/datasets/${data.population}/records`, { headers: { authorization: `Bearer ${cast.deptB.consumer.token}`, 'x-purpose': purpose } })
+    return { status: res.status, body: (await res.json()) as Record<string, any> }
+  }
+  const readContextRan = (statements: string[]) => statements.some((s) => s.includes('FROM (SELECT) AS one LEFT JOIN ds'))
+
+  it('checks the version and reads only the records until something it depends on changes', async () => {
+    const purpose = 'kept-context'
+    await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose, fields: ['status', 'sex'] })
+    const { app, statements } = watched()
+    expect((await readWith(app, purpose)).status).toBe(200)
+    statements.length = 0
+    const kept = await readWith(app, purpose)
+    expect(kept.status).toBe(200)
+    expect(kept.body.items.length).toBeGreaterThan(0)
+    expect(readContextRan(statements), statements.join('\n---\n')).toBe(false)
+    expect(statements.some((s) => s.includes('FROM read_context_version v'))).toBe(true)
+
+    // Irrelevant to reads: the kept context stays in use.
+    await world.services.db.query('UPDATE datasets SET record_count = record_count WHERE id = $1', [data.population])
+    statements.length = 0
+    expect((await readWith(app, purpose)).status).toBe(200)
+    expect(readContextRan(statements)).toBe(false)
+
+    // The dataset is no longer shared (an owner-only dataset), changed behind the gateway's back: the very next read is refused.
+    await world.services.db.query("UPDATE datasets SET sharing = 'none', legal_basis = coalesce(legal_basis, '测试') WHERE id = $1", [data.population])
+    try {
+      statements.length = 0
+      const refused = await readWith(app, purpose)
+      expect(readContextRan(statements)).toBe(true)
+      expect(refused.status, JSON.stringify(refused.body)).toBeGreaterThanOrEqual(403)
+      expect(refused.status).toBeLessThanOrEqual(404)
+    } finally {
+      await world.services.db.query("UPDATE datasets SET sharing = 'unconditional' WHERE id = $1", [data.population])
+    }
+    expect((await readWith(app, purpose)).status).toBe(200)
+  })
+
+  it('refuses at the very next read a grant revoked by another process', async () => {
+    const purpose = 'kept-then-revoked'
+    const grantId = await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose, fields: ['status'] })
+    const { app } = watched()
+    expect((await readWith(app, purpose)).status).toBe(200)
+    expect((await readWith(app, purpose)).status).toBe(200)
+    await world.services.db.query("UPDATE grants SET status = 'revoked', revoked_at = now(), revoke_reason = 'test' WHERE id = $1", [grantId])
+    const after = await readWith(app, purpose)
+    expect(after.status).toBe(403)
+    expect(after.body.reason).toBe('grant_revoked')
+  })
+})
