@@ -33,15 +33,36 @@ describe('read_context_version', () => {
     }
     const dataset = data.population
     const provider = cast.deptA.orgId
+    await grantFor(world, cast, cast.deptB.consumer, dataset, { purpose: 'version-moves', fields: ['status'] })
     // What a read's context holds.
     expect(await moves('UPDATE datasets SET tier = tier WHERE id = $1', [dataset])).toBe(true)
     expect(await moves('UPDATE datasets SET status = status, sharing = sharing WHERE id = $1', [dataset])).toBe(true)
     expect(await moves('UPDATE organisations SET region_code = region_code WHERE id = $1', [provider])).toBe(true)
-    expect(await moves("UPDATE grants SET status = status WHERE dataset_id = $1", [dataset])).toBe(true)
+    expect(await moves('UPDATE grants SET status = status WHERE dataset_id = $1', [dataset])).toBe(true)
+    // A statement that changes no row changes nothing a read depends on.
+    expect(await moves("UPDATE grants SET status = status WHERE dataset_id = 'ds_none'")).toBe(false)
     expect(await moves('UPDATE tier_policy SET matrix = matrix')).toBe(true)
     // What no read depends on: counts kept by ingests, names.
     expect(await moves('UPDATE datasets SET record_count = record_count, last_ingest_at = last_ingest_at WHERE id = $1', [dataset])).toBe(false)
     expect(await moves('UPDATE organisations SET name = name WHERE id = $1', [provider])).toBe(false)
+  })
+
+  it('moves once per transaction, as it commits', async () => {
+    const before = await version()
+    await world.services.db.transaction(async (tx) => {
+      await tx.query('UPDATE datasets SET tier = tier WHERE id = $1', [data.population])
+      await tx.query('UPDATE grants SET status = status')
+      await tx.query('UPDATE organisations SET region_code = region_code')
+      // Deferred to the commit: the counter's row is the last lock the transaction takes.
+      expect(Number((await tx.query<{ version: string }>('SELECT version FROM read_context_version')).rows[0]!.version)).toBe(before)
+    })
+    expect(await version()).toBe(before + 1)
+    // A transaction rolled back moves nothing.
+    await world.services.db.transaction(async (tx) => {
+      await tx.query('UPDATE grants SET status = status')
+      throw new Error('roll back')
+    }).catch(() => {})
+    expect(await version()).toBe(before + 1)
   })
 
   it('is moved by changes to every column of datasets a read is decided from', async () => {
