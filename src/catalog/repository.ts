@@ -153,7 +153,7 @@ export async function findDatasetByCode(q: Queryable, code: string): Promise<Dat
 
 export async function findVisibleDataset(q: Queryable, view: CatalogueView, id: string): Promise<DatasetRow | undefined> {
   const visible = visibleDatasetQuery(view, id)
-  const { rows } = await q.query<DatasetRow>(visible.sql, visible.params)
+  const { rows } = await q.query<DatasetRow>(visible.sql, visible.params, { prepare: true })
   return rows[0]
 }
 
