@@ -78,6 +78,11 @@ export async function ingestDataset(gatewayUrl: string, publisher: string): Prom
   return dataset
 }
 
+/** The phase's own server and PostgreSQL, of the groups measured (the other servers idle meanwhile). */
+function pick(cpu: Record<string, number> | null, server: string): Record<string, number> | null {
+  return cpu && { [server]: cpu[server]!, postgres: cpu.postgres! }
+}
+
 export interface Phase {
   name: string
   url: string
@@ -104,7 +109,7 @@ export async function runRounds(phases: Phase[], processes: Record<string, () =>
       const run = await measureCpu(processes, () => runLoad(phase.url, phase.headers, { concurrency, seconds }))
       runs[i]!.push(run)
       console.log(formatLoad(`  ${phase.name}`, run.result))
-      console.log(`    ${formatCpu(run.cpu, run.result.requests)}`)
+      console.log(`    ${formatCpu(pick(run.cpu, phase.server), run.result)}`)
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -112,8 +117,9 @@ export async function runRounds(phases: Phase[], processes: Record<string, () =>
   phases.forEach((phase, i) => {
     const of = (pick: (r: LoadResult) => number) => median(runs[i]!.map((run) => pick(run.result)))
     const cpu = (name: string) => median(runs[i]!.map((run) => (run.cpu ? (run.cpu[name]! * 1000) / run.result.requests : NaN)))
+    const busy = (name: string) => median(runs[i]!.map((run) => (run.cpu ? (run.cpu[name]! / run.result.seconds) * 100 : NaN)))
     console.log(
-      `${phase.name.padEnd(34)} ${of((r) => r.rps).toFixed(0).padStart(8)} req/s   p50 ${of((r) => r.p50).toFixed(2).padStart(6)} ms   p99 ${of((r) => r.p99).toFixed(2).padStart(6)} ms   CPU per request: ${phase.server} ${cpu(phase.server).toFixed(2)} ms, postgres ${cpu('postgres').toFixed(2)} ms`,
+      `${phase.name.padEnd(34)} ${of((r) => r.rps).toFixed(0).padStart(8)} req/s   p50 ${of((r) => r.p50).toFixed(2).padStart(6)} ms   p99 ${of((r) => r.p99).toFixed(2).padStart(6)} ms   CPU per request: ${phase.server} ${cpu(phase.server).toFixed(2)} ms (${busy(phase.server).toFixed(0)}% of a core), postgres ${cpu('postgres').toFixed(2)} ms`,
     )
   })
   return phases.slice(1).map((_, j) => {

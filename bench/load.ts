@@ -142,10 +142,13 @@ export async function measureCpu<T>(groups: Record<string, () => number[]>, phas
   return { result, cpu }
 }
 
-/** "gateway 1.23 ms, postgres 0.80 ms" of CPU per request. */
-export function formatCpu(cpu: Record<string, number> | null, requests: number): string {
-  if (!cpu || requests === 0) return 'CPU per request: not measured (no /proc)'
+/**
+ * "gateway 1.23 ms (97% of a core), postgres 0.80 ms (64%)": CPU per request, and how busy each
+ * group was over the phase. A server near 100% of one core is bound by its own thread.
+ */
+export function formatCpu(cpu: Record<string, number> | null, result: Pick<LoadResult, 'requests' | 'seconds'>): string {
+  if (!cpu || result.requests === 0) return 'CPU per request: not measured (no /proc)'
   return `CPU per request: ${Object.entries(cpu)
-    .map(([name, seconds]) => `${name} ${((seconds * 1000) / requests).toFixed(2)} ms`)
+    .map(([name, seconds]) => `${name} ${((seconds * 1000) / result.requests).toFixed(2)} ms (${Math.round((seconds / result.seconds) * 100)}% of a core)`)
     .join(', ')}`
 }
