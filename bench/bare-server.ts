@@ -1,7 +1,8 @@
 /**
  * The delivery benchmark's baseline: a bare Hono + pg route running the same page query as
  * Qiao's delivery (live records of a dataset in key order, 50 a page or `?limit=`), with no authentication,
- * policy, grant, quota, masking or audit. Started by bench/delivery.ts as its own process.
+ * policy, grant, quota, masking or audit; and the catalogue benchmark's, one dataset's row by id.
+ * Started by bench/delivery.ts and bench/catalogue.ts as its own process.
  */
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
@@ -17,6 +18,11 @@ app.get('/records/:dataset', async (c) => {
     [c.req.param('dataset'), null, Number(c.req.query('limit') ?? 50)],
   )
   return c.json({ items: rows.map((r) => r.data), next_cursor: null })
+})
+// The catalogue benchmark's baseline: one dataset's row with its provider's name, by id.
+app.get('/datasets/:id', async (c) => {
+  const { rows } = await pool.query('SELECT d.*, o.name AS provider_name FROM datasets d JOIN organisations o ON o.id = d.provider_id WHERE d.id = $1', [c.req.param('id')])
+  return rows[0] ? c.json(rows[0]) : c.json({ error: 'not found' }, 404)
 })
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => console.log(`bare server listening on http://127.0.0.1:${info.port}`))
 process.once('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))))
