@@ -79,7 +79,7 @@ export async function ingestDataset(gatewayUrl: string, publisher: string): Prom
 }
 
 /** The phase's own server and PostgreSQL, of the groups measured (the other servers idle meanwhile). */
-function pick(cpu: Record<string, number> | null, server: string): Record<string, number> | null {
+function serverAndPostgres(cpu: Record<string, number> | null, server: string): Record<string, number> | null {
   return cpu && { [server]: cpu[server]!, postgres: cpu.postgres! }
 }
 
@@ -109,7 +109,7 @@ export async function runRounds(phases: Phase[], processes: Record<string, () =>
       const run = await measureCpu(processes, () => runLoad(phase.url, phase.headers, { concurrency, seconds }))
       runs[i]!.push(run)
       console.log(formatLoad(`  ${phase.name}`, run.result))
-      console.log(`    ${formatCpu(pick(run.cpu, phase.server), run.result)}`)
+      console.log(`    ${formatCpu(serverAndPostgres(run.cpu, phase.server), run.result)}`)
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!

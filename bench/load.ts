@@ -143,7 +143,7 @@ export async function measureCpu<T>(groups: Record<string, () => number[]>, phas
 }
 
 /**
- * "gateway 1.23 ms (97% of a core), postgres 0.80 ms (64%)": CPU per request, and how busy each
+ * "gateway 1.23 ms (97% of a core), postgres 0.80 ms (64% of a core)": CPU per request, and how busy each
  * group was over the phase. A server near 100% of one core is bound by its own thread.
  */
 export function formatCpu(cpu: Record<string, number> | null, result: Pick<LoadResult, 'requests' | 'seconds'>): string {
