@@ -23,7 +23,7 @@ const bare = await startBare(database.url!)
 try {
   const world = await prepareWorld(gateway.url, gateway.output(), database)
   console.log('\nOne catalogue entry on PostgreSQL:')
-  const [ratio] = await runRounds(
+  const [catalogue] = await runRounds(
     [
       { name: 'bare Hono + pg, the row by id', url: `${bare.url}/datasets/${world.dataset}`, headers: {}, server: 'bare' },
       { name: 'Qiao GET /v1/datasets/{id}', url: `${gateway.url}/v1/datasets/${world.dataset}`, headers: { authorization: world.read.authorization! }, server: 'gateway' },
@@ -31,7 +31,7 @@ try {
     { gateway: () => [gateway.child.pid!], bare: () => [bare.pid], postgres: () => pidsNamed('postgres') },
     { rounds: Number(values.rounds), seconds: Number(values.seconds), concurrency: Number(values.concurrency) },
   )
-  console.log(`Qiao / bare throughput, median of each round's ratio: ${ratio!.toFixed(2)}`)
+  console.log(`Qiao / bare throughput, median of each round's ratio: ${catalogue!.ratio.toFixed(2)}`)
 } finally {
   bare.stop()
   await gateway.stop()

@@ -69,7 +69,7 @@ try {
     { base: () => [baseGateway.child.pid!], work: () => [workGateway.child.pid!], bare: () => [bare.pid], postgres: () => pidsNamed('postgres') },
     { rounds: Number(values.rounds), seconds: Number(values.seconds), concurrency: Number(values.concurrency) },
   )
-  console.log(`this working tree / ${base}: ${(fromWork! / fromBase!).toFixed(2)} (of the median ratios to the bare route)`)
+  console.log(`this working tree / ${base}: ${(fromWork!.ratio / fromBase!.ratio).toFixed(2)} of the median ratios to the bare route; CPU per request ${((fromWork!.cpu / fromBase!.cpu) * 100).toFixed(1)}% of the base's`)
 } finally {
   bare.stop()
   for (const gateway of started) if (gateway.child.exitCode === null) await gateway.stop()

@@ -91,12 +91,18 @@ export interface Phase {
   server: string
 }
 
+/** A later phase against the first: the median of its rounds' throughput ratios, and its server's median CPU per request (µs). */
+export interface PhaseSummary {
+  ratio: number
+  cpu: number
+}
+
 /**
  * Warms each phase up, then runs `rounds` rounds of all phases, round r starting at phase r (what
  * runs first after a quiet phase measures faster on a shared machine). Prints each run, the
- * medians, and each later phase's median ratio to the first phase within its round.
+ * medians, and each later phase's median ratio to the first phase within its round, with its CPU per request.
  */
-export async function runRounds(phases: Phase[], processes: Record<string, () => number[]>, options: { rounds: number; seconds: number; concurrency: number }): Promise<number[]> {
+export async function runRounds(phases: Phase[], processes: Record<string, () => number[]>, options: { rounds: number; seconds: number; concurrency: number }): Promise<PhaseSummary[]> {
   const { rounds, seconds, concurrency } = options
   for (const phase of phases) await runLoad(phase.url, phase.headers, { concurrency, seconds: 2 })
   const runs = phases.map(() => [] as { result: LoadResult; cpu: Record<string, number> | null }[])
@@ -114,17 +120,18 @@ export async function runRounds(phases: Phase[], processes: Record<string, () =>
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   console.log(`\nmedians over ${rounds} rounds (load from ${runs[0]![0]!.result.generator}):`)
+  const cpuOf = (i: number, name: string) => median(runs[i]!.map((run) => (run.cpu ? (run.cpu[name]! * 1e6) / run.result.requests : NaN)))
   phases.forEach((phase, i) => {
     const of = (pick: (r: LoadResult) => number) => median(runs[i]!.map((run) => pick(run.result)))
-    const cpu = (name: string) => median(runs[i]!.map((run) => (run.cpu ? (run.cpu[name]! * 1000) / run.result.requests : NaN)))
+    const cpu = (name: string) => cpuOf(i, name)
     const busy = (name: string) => median(runs[i]!.map((run) => (run.cpu ? (run.cpu[name]! / run.result.seconds) * 100 : NaN)))
     console.log(
-      `${phase.name.padEnd(34)} ${of((r) => r.rps).toFixed(0).padStart(8)} req/s   p50 ${of((r) => r.p50).toFixed(2).padStart(6)} ms   p99 ${of((r) => r.p99).toFixed(2).padStart(6)} ms   CPU per request: ${phase.server} ${cpu(phase.server).toFixed(2)} ms (${busy(phase.server).toFixed(0)}% of a core), postgres ${cpu('postgres').toFixed(2)} ms`,
+      `${phase.name.padEnd(34)} ${of((r) => r.rps).toFixed(0).padStart(8)} req/s   p50 ${of((r) => r.p50).toFixed(2).padStart(6)} ms   p99 ${of((r) => r.p99).toFixed(2).padStart(6)} ms   CPU per request: ${phase.server} ${cpu(phase.server).toFixed(0)} µs (${busy(phase.server).toFixed(0)}% of a core), postgres ${cpu('postgres').toFixed(0)} µs`,
     )
   })
   return phases.slice(1).map((_, j) => {
     const ratios = runs[j + 1]!.map((run, round) => run.result.rps / runs[0]![round]!.result.rps)
     console.log(`${phases[j + 1]!.name} / ${phases[0]!.name}: median ${median(ratios).toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`)
-    return median(ratios)
+    return { ratio: median(ratios), cpu: cpuOf(j + 1, phases[j + 1]!.server) }
   })
 }

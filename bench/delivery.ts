@@ -36,7 +36,7 @@ try {
     { gateway: () => [gateway.child.pid!], bare: () => [bare.pid], postgres: () => pidsNamed('postgres') },
     { rounds: Number(values.rounds), seconds: Number(values.seconds), concurrency: Number(values.concurrency) },
   )
-  console.log(`Qiao / bare throughput, median of each round's ratio: ${qiao!.toFixed(2)}, with a quota ${quota!.toFixed(2)}  (goal ≥ 0.6)`)
+  console.log(`Qiao / bare throughput, median of each round's ratio: ${qiao!.ratio.toFixed(2)}, with a quota ${quota!.ratio.toFixed(2)}  (goal ≥ 0.6)`)
 } finally {
   bare.stop()
   await gateway.stop()

@@ -143,12 +143,12 @@ export async function measureCpu<T>(groups: Record<string, () => number[]>, phas
 }
 
 /**
- * "gateway 1.23 ms (97% of a core), postgres 0.80 ms (64% of a core)": CPU per request, and how busy each
+ * "gateway 232 µs (97% of a core), postgres 118 µs (64% of a core)": CPU per request, and how busy each
  * group was over the phase. A server near 100% of one core is bound by its own thread.
  */
 export function formatCpu(cpu: Record<string, number> | null, result: Pick<LoadResult, 'requests' | 'seconds'>): string {
   if (!cpu || result.requests === 0) return 'CPU per request: not measured (no /proc)'
   return `CPU per request: ${Object.entries(cpu)
-    .map(([name, seconds]) => `${name} ${((seconds * 1000) / result.requests).toFixed(2)} ms (${Math.round((seconds / result.seconds) * 100)}% of a core)`)
+    .map(([name, seconds]) => `${name} ${Math.round((seconds * 1e6) / result.requests)} µs (${Math.round((seconds / result.seconds) * 100)}% of a core)`)
     .join(', ')}`
 }
