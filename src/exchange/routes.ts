@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import type { AppContext, AppEnv } from '../http/env.js'
 import { ApiError } from '../http/errors.js'
+import { respond } from '../http/middleware.js'
 import { digestOne } from '../audit/hasher.js'
 import { bearerSecurity, errorResponses } from '../http/openapi.js'
 import { decodeCursor, encodeCursor, page, pageQuery } from '../http/pagination.js'
@@ -473,10 +474,8 @@ async function taggedJson(c: AppContext, value: unknown): Promise<TaggedJson> {
 
 /** The answer, or 304 when If-None-Match already holds its tag. */
 function conditional(c: AppContext, { body, etag }: TaggedJson): Response {
-  c.header('ETag', etag)
-  c.header('Cache-Control', 'private, no-cache')
-  if (matches(c.req.header('if-none-match'), etag)) return c.body(null, 304)
-  return c.body(body, 200, { 'Content-Type': 'application/json' })
+  if (matches(c.req.header('if-none-match'), etag)) return respond(c, null, 304, { ETag: etag, 'Cache-Control': 'private, no-cache' })
+  return respond(c, body, 200, { ETag: etag, 'Cache-Control': 'private, no-cache', 'Content-Type': 'application/json' })
 }
 
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {

@@ -14,6 +14,8 @@ export type AppEnv = {
   Bindings: Record<string, unknown>
   Variables: {
     requestId: string
+    /** The headers every response to this request carries (src/http/middleware.ts responseHeaders). */
+    responseHeaders: Record<string, string>
     services: Services
     principal?: Principal
   }

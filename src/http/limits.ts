@@ -1,6 +1,5 @@
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
-import { secureHeaders } from 'hono/secure-headers'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from './env.js'
 import { ApiError } from './errors.js'
@@ -89,38 +88,45 @@ export function rejectControlCharacters(): MiddlewareHandler<AppEnv> {
  * Security headers for every response: nothing inline, nothing from elsewhere, no framing. The
  * console's pages (src/console) send their referrer to their own origin only ("same-origin"):
  * its forms' POSTs then carry a real Origin, which the console's CSRF check compares; under
- * "no-referrer" a browser sends `Origin: null` for them. Everything else sends none.
+ * "no-referrer" a browser sends `Origin: null` for them. Everything else sends none. They replace
+ * any a handler set (src/http/middleware.ts responseHeaders).
  */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
-  const api = secureHeadersWith('no-referrer')
-  const pages = secureHeadersWith('same-origin')
-  return (c, next) => (c.req.path === '/console' || c.req.path.startsWith('/console/') ? pages(c, next) : api(c, next))
+  const api = Object.entries(securityHeadersWith('no-referrer'))
+  const pages = Object.entries(securityHeadersWith('same-origin'))
+  return async (c, next) => {
+    const headers = c.get('responseHeaders')
+    for (const [name, value] of c.req.path === '/console' || c.req.path.startsWith('/console/') ? pages : api) headers[name] = value
+    await next()
+  }
 }
 
-function secureHeadersWith(referrerPolicy: 'no-referrer' | 'same-origin'): MiddlewareHandler<AppEnv> {
-  return secureHeaders({
-    contentSecurityPolicy: {
-      defaultSrc: ["'none'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'", 'data:'],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      baseUri: ["'none'"],
-    },
-    xFrameOptions: 'DENY',
-    referrerPolicy,
-    crossOriginResourcePolicy: 'same-origin',
-    strictTransportSecurity: 'max-age=31536000; includeSubDomains',
-  })
+/** What hono/secure-headers sends by default, with a strict policy of Qiao's own and no framing at all. */
+function securityHeadersWith(referrerPolicy: 'no-referrer' | 'same-origin'): Record<string, string> {
+  return {
+    'Content-Security-Policy': "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Origin-Agent-Cluster': '?1',
+    'Referrer-Policy': referrerPolicy,
+    'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+    'X-Content-Type-Options': 'nosniff',
+    'X-DNS-Prefetch-Control': 'off',
+    'X-Download-Options': 'noopen',
+    'X-Frame-Options': 'DENY',
+    'X-Permitted-Cross-Domain-Policies': 'none',
+    'X-XSS-Protection': '0',
+  }
 }
 
 const EXPOSED_HEADERS = 'X-Request-Id,ETag,Location'
 
 /**
  * CORS only for the origins configured in QIAO_CORS_ORIGINS; none by default. Preflights go to
- * hono/cors. Other requests get their headers once the response exists, set on it in place (as
- * secureHeaders does): hono/cors sets them on `c.res` before the handler runs, and then each
- * response is rebuilt from its body stream, which costs every request even without an Origin.
+ * hono/cors. Other requests add their headers to the response's standard ones
+ * (src/http/middleware.ts responseHeaders): hono/cors sets them on `c.res` before the handler
+ * runs, and then each response is rebuilt from its body stream, which costs every request even
+ * without an Origin.
  */
 export function corsPolicy(): MiddlewareHandler<AppEnv> {
   const allowed = (origin: string, c: Context<AppEnv>) => (c.get('services').config.QIAO_CORS_ORIGINS as string[]).includes(origin)
@@ -133,14 +139,14 @@ export function corsPolicy(): MiddlewareHandler<AppEnv> {
   })
   return async (c, next) => {
     if (c.req.method === 'OPTIONS') return preflight(c, next)
-    await next()
-    const headers = c.res.headers
+    const headers = c.get('responseHeaders')
     // Whether the answer carries CORS headers depends on Origin, so a cache must key on it.
-    headers.append('Vary', 'Origin')
+    headers.Vary = 'Origin'
     const origin = c.req.header('origin')
     if (origin !== undefined && allowed(origin, c)) {
-      headers.set('Access-Control-Allow-Origin', origin)
-      headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS)
+      headers['Access-Control-Allow-Origin'] = origin
+      headers['Access-Control-Expose-Headers'] = EXPOSED_HEADERS
     }
+    await next()
   }
 }

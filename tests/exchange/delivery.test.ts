@@ -176,6 +176,21 @@ describe('reads under a grant', () => {
     expect(bad.status, bad.text).toBe(400)
   })
 
+  it('answers a page and its 304 with the headers every response carries, each once', async () => {
+    // A page is built with its headers whole (src/http/middleware.ts respond); /health gets them set afterwards.
+    const standard = [...(await world.app.request('/health')).headers].filter(([name]) => !['content-type', 'x-request-id'].includes(name))
+    expect(standard.map(([name]) => name)).toEqual(expect.arrayContaining(['content-security-policy', 'strict-transport-security', 'vary', 'x-frame-options']))
+    const page = await read(world, cast.deptA.consumer, records(data.population), undefined, { 'x-request-id': 'page-headers-1' })
+    const notModified = await read(world, cast.deptA.consumer, records(data.population), undefined, { 'if-none-match': page.headers.get('etag')!, 'x-request-id': 'page-headers-2' })
+    expect(notModified.status).toBe(304)
+    for (const [res, id] of [[page, 'page-headers-1'], [notModified, 'page-headers-2']] as const) {
+      for (const [name, value] of standard) expect(res.headers.get(name), name).toBe(value)
+      expect(res.headers.get('x-request-id')).toBe(id)
+      expect(res.headers.get('cache-control')).toBe('private, no-cache')
+    }
+    expect(page.headers.get('content-type')).toBe('application/json')
+  })
+
   it('stops at once when the grant is revoked', async () => {
     const purpose = 'revocation-test'
     const grantId = await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose, fields: ['status'] })
