@@ -46,10 +46,10 @@ type HashText = (text: string) => Promise<string>
 type CompiledMask = (value: unknown, hash: HashText) => MaskedValue | Promise<MaskedValue>
 
 export interface Masker {
-  /** The record with each listed field masked; other fields, and absent ones, as they were. */
+  /** The record with each listed field masked; other fields as they were, absent (or undefined) ones absent. */
   mask(record: RecordValues): Promise<Record<string, unknown>>
   /**
-   * Many records at once, each first narrowed to `fields` (in that order; absent ones stay absent)
+   * Many records at once, each first narrowed to `fields` (in that order; absent or undefined ones stay absent)
    * when given; equal values in the page are hashed once.
    */
   maskAll(records: readonly RecordValues[], fields?: readonly string[]): Promise<Record<string, unknown>[]>
@@ -64,19 +64,28 @@ export async function createMasker(fieldMasks: FieldMasks, key?: Uint8Array | Cr
   const masks = new Map<string, CompiledMask>()
   for (const [field, spec] of Object.entries(fieldMasks)) masks.set(field, compiledMask(field, spec))
   const needsKey = Object.values(fieldMasks).some((spec) => spec.type === 'hash')
+  // One plan for a page whose fields are named, else each record's own keys.
+  const planner = (fields: readonly string[] | undefined) => {
+    const plan = fields && planOf(fields, masks)
+    return (record: RecordValues) => plan ?? planOf(Object.keys(record), masks)
+  }
   if (!needsKey) {
-    const maskSync = (record: RecordValues, fields?: readonly string[]) => maskFields(record, fields, masks, refuseHashing) as Record<string, unknown>
+    const maskSync = (record: RecordValues, plan: Plan) => maskFields(record, plan, refuseHashing) as Record<string, unknown>
     return {
-      mask: async (record) => maskSync(record),
-      maskAll: async (records, fields) => records.map((record) => maskSync(record, fields)),
+      mask: async (record) => maskSync(record, planner(undefined)(record)),
+      maskAll: async (records, fields) => {
+        const planFor = planner(fields)
+        return records.map((record) => maskSync(record, planFor(record)))
+      },
     }
   }
   const hmac = hmacText(await hashKey(key))
   return {
-    mask: async (record) => maskFields(record, undefined, masks, memoised(hmac)),
+    mask: async (record) => maskFields(record, planner(undefined)(record), memoised(hmac)),
     maskAll: (records, fields) => {
       const hash = memoised(hmac)
-      return Promise.all(records.map((record) => maskFields(record, fields, masks, hash)))
+      const planFor = planner(fields)
+      return Promise.all(records.map((record) => maskFields(record, planFor(record), hash)))
     },
   }
 }
@@ -101,15 +110,24 @@ export async function maskValue(value: unknown, spec: MaskSpec, key?: CryptoKey)
 const compiledMasks = new Map<string, CompiledMask>()
 const COMPILED_MASKS_KEPT = 1000
 
+/**
+ * And by the spec object itself: reads meet the very same objects again (a grant's masks kept with
+ * its read context, a standard's), and then skip writing the spec's JSON to look it up.
+ */
+const compiledBySpec = new WeakMap<MaskSpec, CompiledMask>()
+
 /** The spec checked and compiled, once per distinct spec rather than once per request. */
 function compiledMask(field: string, spec: MaskSpec): CompiledMask {
+  let mask = compiledBySpec.get(spec)
+  if (mask !== undefined) return mask
   const text = JSON.stringify(spec)
-  let mask = compiledMasks.get(text)
+  mask = compiledMasks.get(text)
   if (mask === undefined) {
     mask = compileMask(checkedSpec(field, spec))
     if (compiledMasks.size >= COMPILED_MASKS_KEPT) compiledMasks.clear()
     compiledMasks.set(text, mask)
   }
+  compiledBySpec.set(spec, mask)
   return mask
 }
 
@@ -129,31 +147,41 @@ async function hashKey(key: Uint8Array | CryptoKey | undefined): Promise<CryptoK
 }
 
 /**
- * The record (narrowed to `fields` when given) with its masked fields replaced: synchronously when
- * no mask on it is asynchronous (hash), else a promise.
+ * The fields a record is narrowed to, in order, each with its mask if it has one, and whether
+ * `record[field]` could find it on Object.prototype (`constructor`, `__proto__`…), where only an
+ * own property counts.
  */
-function maskFields(
-  record: RecordValues,
-  fields: readonly string[] | undefined,
-  masks: ReadonlyMap<string, CompiledMask>,
-  hash: HashText,
-): Record<string, unknown> | Promise<Record<string, unknown>> {
+type Plan = readonly PlanField[]
+interface PlanField {
+  field: string
+  mask: CompiledMask | undefined
+  inherited: boolean
+}
+
+function planOf(fields: readonly string[], masks: ReadonlyMap<string, CompiledMask>): Plan {
+  return fields.map((field) => ({ field, mask: masks.get(field), inherited: field in Object.prototype }))
+}
+
+/**
+ * The record narrowed to the plan's fields with its masked fields replaced: synchronously when no
+ * mask on it is asynchronous (hash), else a promise. A field absent (or undefined) stays absent.
+ */
+function maskFields(record: RecordValues, plan: Plan, hash: HashText): Record<string, unknown> | Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {}
   let pending: Promise<void>[] | undefined
-  for (const field of fields ?? Object.keys(record)) {
-    if (!Object.hasOwn(record, field)) continue
+  for (const { field, mask, inherited } of plan) {
     const value = record[field]
-    const mask = value === undefined ? undefined : masks.get(field)
+    if (value === undefined || (inherited && !Object.hasOwn(record, field))) continue
     const masked = mask ? mask(value, hash) : value
-    if (masked instanceof Promise) (pending ??= []).push(masked.then((text) => setField(out, field, text)))
-    else setField(out, field, masked)
+    if (masked instanceof Promise) (pending ??= []).push(masked.then((text) => setField(out, field, text, inherited)))
+    else setField(out, field, masked, inherited)
   }
   return pending ? Promise.all(pending).then(() => out) : out
 }
 
-/** Defines the property, so that a field named __proto__ stays a field. */
-function setField(record: Record<string, unknown>, field: string, value: unknown): void {
-  if (field === '__proto__') Object.defineProperty(record, field, { value, enumerable: true, writable: true, configurable: true })
+/** Defines an inherited name's property (so that a field named __proto__ stays a field); sets any other. */
+function setField(record: Record<string, unknown>, field: string, value: unknown, inherited: boolean): void {
+  if (inherited) Object.defineProperty(record, field, { value, enumerable: true, writable: true, configurable: true })
   else record[field] = value
 }
 

@@ -159,6 +159,15 @@ describe('createMasker and maskRecord', () => {
     expect(Object.getOwnPropertyDescriptor(masked, '__proto__')?.value).toBe('138****5678')
   })
 
+  it('narrows to fields named like Object.prototype members only where the record has them', async () => {
+    const masker = await createMasker({ constructor: mobile })
+    const records = [{ x: 1 }, JSON.parse('{"toString": "a", "constructor": "13812345678"}') as Record<string, unknown>]
+    const [absent, present] = await masker.maskAll(records, ['constructor', 'toString', 'x'])
+    expect(Object.keys(absent!)).toEqual(['x'])
+    expect(Object.keys(present!)).toEqual(['constructor', 'toString'])
+    expect(Object.getOwnPropertyDescriptor(present, 'constructor')?.value).toBe('138****5678')
+  })
+
   it('refuses a malformed mask rather than apply it', async () => {
     await expect(createMasker({ id: { type: 'show-first-n', n: -1 } as MaskSpec })).rejects.toThrow(/mask of id/)
     await expect(createMasker({ id: { type: 'scramble' } as unknown as MaskSpec })).rejects.toThrow(/mask of id/)
