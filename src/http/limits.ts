@@ -68,7 +68,7 @@ function limitOf(maxSize: number): MiddlewareHandler<AppEnv> {
  * NUL at all: refuse them in the path and query before any handler sees them.
  */
 export function rejectControlCharacters(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  return (c, next) => {
     if (c.req.url.length > MAX_URL_LENGTH) throw new ApiError('uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters`)
     let decoded: string
     try {
@@ -80,7 +80,7 @@ export function rejectControlCharacters(): MiddlewareHandler<AppEnv> {
     if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(decoded)) {
       throw new ApiError('bad_request', 'the URL contains a control character')
     }
-    await next()
+    return next()
   }
 }
 
@@ -94,10 +94,10 @@ export function rejectControlCharacters(): MiddlewareHandler<AppEnv> {
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   const api = Object.entries(securityHeadersWith('no-referrer'))
   const pages = Object.entries(securityHeadersWith('same-origin'))
-  return async (c, next) => {
+  return (c, next) => {
     const headers = c.get('responseHeaders')
     for (const [name, value] of c.req.path === '/console' || c.req.path.startsWith('/console/') ? pages : api) headers[name] = value
-    await next()
+    return next()
   }
 }
 
@@ -137,7 +137,7 @@ export function corsPolicy(): MiddlewareHandler<AppEnv> {
     exposeHeaders: EXPOSED_HEADERS.split(','),
     maxAge: 600,
   })
-  return async (c, next) => {
+  return (c, next) => {
     if (c.req.method === 'OPTIONS') return preflight(c, next)
     const headers = c.get('responseHeaders')
     // Whether the answer carries CORS headers depends on Origin, so a cache must key on it.
@@ -147,6 +147,6 @@ export function corsPolicy(): MiddlewareHandler<AppEnv> {
       headers['Access-Control-Allow-Origin'] = origin
       headers['Access-Control-Expose-Headers'] = EXPOSED_HEADERS
     }
-    await next()
+    return next()
   }
 }

@@ -42,19 +42,19 @@ const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Takes a well-formed incoming X-Request-Id (so a trace spans proxies) or makes one; echoes it back. */
 export function requestId(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  return (c, next) => {
     const incoming = c.req.header('x-request-id')
     const id = incoming && requestIdPattern.test(incoming) ? incoming : crypto.randomUUID()
     c.set('requestId', id)
     c.get('responseHeaders')['X-Request-Id'] = id
-    await next()
+    return next()
   }
 }
 
 export function provideServices(source: ServicesSource): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  return (c, next) => {
     c.set('services', typeof source === 'function' ? source(c) : source)
-    await next()
+    return next()
   }
 }
 

@@ -43,12 +43,12 @@ export function optionalAuth(): MiddlewareHandler<AppEnv> {
 
 /** 403 unless the principal holds one of the roles. Use after requireAuth. */
 export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  return (c, next) => {
     const principal = c.get('principal')
     if (!principal?.roles.some((r) => (roles as readonly string[]).includes(r))) {
       throw new ApiError('forbidden', `this needs one of the roles: ${roles.join(', ')}`)
     }
-    await next()
+    return next()
   }
 }
 
