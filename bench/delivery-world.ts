@@ -1,13 +1,16 @@
 /**
  * What the delivery benchmarks share: the bare baseline server, the world a granted masked read
- * needs (organisations, clients, a 5,000-record dataset, two grants), and phases of load run in
+ * needs (organisations, clients, a 5,000-record dataset, two grants), phases of load run in
  * rounds, each round in another order, with each round's ratio taken against that round's first
- * phase (the baseline) and medians at the end.
+ * phase (the baseline) and medians at the end, and the frame of a benchmark against the bare route
+ * (`againstBare`).
  */
 import { spawn } from 'node:child_process'
-import type { TestDatabase } from '../tests/support/database.js'
+import { parseArgs } from 'node:util'
+import { createTestDatabase, type TestDatabase } from '../tests/support/database.js'
 import { ndjson, person, populationDataset } from '../tests/support/population.js'
-import { formatCpu, formatLoad, measureCpu, runLoad, type LoadResult } from './load.js'
+import { startGateway } from '../tests/support/process.js'
+import { formatCpu, formatLoad, measureCpu, pidsNamed, runLoad, type LoadResult } from './load.js'
 
 export async function api(base: string, method: string, path: string, token: string | undefined, body?: unknown, type = 'application/json') {
   const res = await fetch(`${base}${path}`, {
@@ -134,4 +137,39 @@ export async function runRounds(phases: Phase[], processes: Record<string, () =>
     console.log(`${phases[j + 1]!.name} / ${phases[0]!.name}: median ${median(ratios).toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`)
     return { ratio: median(ratios), cpu: cpuOf(j + 1, phases[j + 1]!.server) }
   })
+}
+
+/** What a benchmark against the bare route is given by `againstBare`. */
+export interface BareBench {
+  gatewayUrl: string
+  bareUrl: string
+  world: DeliveryWorld
+  /** runRounds with the command line's options, measuring the gateway, the bare server and PostgreSQL. */
+  run(phases: Phase[]): Promise<PhaseSummary[]>
+}
+
+/**
+ * The frame of a benchmark against the bare route: reads `--seconds`, `--rounds` and
+ * `--concurrency`, makes a throwaway database on DATABASE_URL, starts a gateway (which migrates it)
+ * and the bare server on it, sets the world up through the gateway and runs `bench`; then stops
+ * both and drops the database.
+ */
+export async function againstBare(defaultSeconds: number, bench: (frame: BareBench) => Promise<void>): Promise<void> {
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: String(defaultSeconds) }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '32' } } })
+  const serverUrl = process.env.DATABASE_URL
+  if (!serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server (the benchmark makes its own database there)')
+  process.env.TEST_DATABASE_URL = serverUrl
+  const database = await createTestDatabase({ migrated: false })
+  const gateway = await startGateway({ DATABASE_URL: database.url!, LOG_LEVEL: 'warn', QIAO_SCHEDULER: 'off' })
+  const bare = await startBare(database.url!)
+  try {
+    const world = await prepareWorld(gateway.url, gateway.output(), database)
+    const processes = { gateway: () => [gateway.child.pid!], bare: () => [bare.pid], postgres: () => pidsNamed('postgres') }
+    const options = { rounds: Number(values.rounds), seconds: Number(values.seconds), concurrency: Number(values.concurrency) }
+    await bench({ gatewayUrl: gateway.url, bareUrl: bare.url, world, run: (phases) => runRounds(phases, processes, options) })
+  } finally {
+    bare.stop()
+    await gateway.stop()
+    await database.drop()
+  }
 }
