@@ -72,7 +72,7 @@ export async function createMasker(fieldMasks: FieldMasks, key?: Uint8Array | Cr
   if (!needsKey) {
     const maskSync = (record: RecordValues, plan: Plan) => maskFields(record, plan, refuseHashing) as Record<string, unknown>
     return {
-      mask: async (record) => maskSync(record, planner(undefined)(record)),
+      mask: async (record) => maskSync(record, planOf(Object.keys(record), masks)),
       maskAll: async (records, fields) => {
         const planFor = planner(fields)
         return records.map((record) => maskSync(record, planFor(record)))
@@ -81,7 +81,7 @@ export async function createMasker(fieldMasks: FieldMasks, key?: Uint8Array | Cr
   }
   const hmac = hmacText(await hashKey(key))
   return {
-    mask: async (record) => maskFields(record, planner(undefined)(record), memoised(hmac)),
+    mask: async (record) => maskFields(record, planOf(Object.keys(record), masks), memoised(hmac)),
     maskAll: (records, fields) => {
       const hash = memoised(hmac)
       const planFor = planner(fields)

@@ -92,11 +92,10 @@ export function rejectControlCharacters(): MiddlewareHandler<AppEnv> {
  * any a handler set (src/http/middleware.ts responseHeaders).
  */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
-  const api = Object.entries(securityHeadersWith('no-referrer'))
-  const pages = Object.entries(securityHeadersWith('same-origin'))
+  const api = securityHeadersWith('no-referrer')
+  const pages = securityHeadersWith('same-origin')
   return (c, next) => {
-    const headers = c.get('responseHeaders')
-    for (const [name, value] of c.req.path === '/console' || c.req.path.startsWith('/console/') ? pages : api) headers[name] = value
+    Object.assign(c.get('responseHeaders'), c.req.path === '/console' || c.req.path.startsWith('/console/') ? pages : api)
     return next()
   }
 }
