@@ -173,8 +173,13 @@ function maskFields(record: RecordValues, plan: Plan, hash: HashText): Record<st
     const value = record[field]
     if (value === undefined || (inherited && !Object.hasOwn(record, field))) continue
     const masked = mask ? mask(value, hash) : value
-    if (masked instanceof Promise) (pending ??= []).push(masked.then((text) => setField(out, field, text, inherited)))
-    else setField(out, field, masked, inherited)
+    if (masked instanceof Promise) {
+      // The field takes its place now and its hash later, so that the record keeps the plan's order.
+      setField(out, field, null, inherited)
+      ;(pending ??= []).push(masked.then((text) => setField(out, field, text, inherited)))
+    } else {
+      setField(out, field, masked, inherited)
+    }
   }
   return pending ? Promise.all(pending).then(() => out) : out
 }

@@ -173,6 +173,14 @@ describe('createMasker and maskRecord', () => {
     await expect(createMasker({ id: { type: 'scramble' } as unknown as MaskSpec })).rejects.toThrow(/mask of id/)
   })
 
+  it('keeps the field order with hashed fields among the others', async () => {
+    const masker = await createMasker({ id: { type: 'hash' }, mobile }, keyBytes)
+    const record = { a: 1, id: '11010519491231002X', mobile: '13812345678', b: 2 }
+    expect(Object.keys(await masker.mask(record))).toEqual(['a', 'id', 'mobile', 'b'])
+    const [narrowed] = await masker.maskAll([record], ['b', 'id', 'a'])
+    expect(JSON.stringify(narrowed)).toBe(`{"b":2,"id":"${(await masker.mask(record)).id}","a":1}`)
+  })
+
   it('masks a page of 50 records with one HMAC per distinct value', async () => {
     const masker = await createMasker({ citizen_id: { type: 'hash' }, org: { type: 'hash' }, mobile }, keyBytes)
     const ids = ['11010519491231002X', '440524188001010014', '110105199003071239', '310115198511020046']
