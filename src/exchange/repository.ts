@@ -396,7 +396,6 @@ export async function orgOf(q: Queryable, orgId: string): Promise<{ kind: 'depar
 
 export interface RecordRow {
   key: string
-  version: number
   data: Record<string, unknown>
   /** Under an unresolved objection (raised or accepted): delivery flags it. */
   disputed: boolean
@@ -405,7 +404,7 @@ export interface RecordRow {
 // The objections_disputed partial index answers this in the page's query: first once whether the
 // dataset (the parameter `dataset`) has any disputed record at all (the usual answer, no), and only
 // then per record.
-const recordColumns = (dataset: string) => `r.key, r.version, r.data,
+const recordColumns = (dataset: string) => `r.key, r.data,
   (SELECT EXISTS (SELECT 1 FROM objections ob
                   WHERE ob.dataset_id = ${dataset}::text AND ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL))
   AND EXISTS (SELECT 1 FROM objections ob
