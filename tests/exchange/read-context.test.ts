@@ -104,6 +104,8 @@ describe('a read whose context was kept', () => {
     expect(kept.body.items.length).toBeGreaterThan(0)
     expect(readContextRan(statements), statements.join('\n---\n')).toBe(false)
     expect(statements.some((s) => s.includes('FROM read_context_version v'))).toBe(true)
+    // One statement: the version checked and the page selected together (the audit entry goes its own way).
+    expect(statements, statements.join('\n---\n')).toHaveLength(1)
 
     // Irrelevant to reads: the kept context stays in use.
     await world.services.db.query('UPDATE datasets SET record_count = record_count WHERE id = $1', [data.population])
