@@ -191,6 +191,25 @@ describe('reads under a grant', () => {
     expect(page.headers.get('content-type')).toBe('application/json')
   })
 
+  it('refuses a bad query, path or header, naming each bad field of the first bad part', async () => {
+    const refused = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await read(world, cast.deptA.consumer, path, undefined, headers)
+      expect(res.status, res.text).toBe(400)
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+      expect(res.body.code).toBe('validation_failed')
+      return (res.body.errors as { path: string }[]).map((e) => e.path)
+    }
+    expect(await refused(`${records(data.population)}?limit=0`)).toEqual(['query.limit'])
+    expect(await refused(`${records(data.population)}?limit=abc&cursor=${'x'.repeat(600)}`)).toEqual(['query.limit', 'query.cursor'])
+    expect(await refused(`${records(data.population)}?limit=2&limit=3`)).toEqual(['query.limit'])
+    expect(await refused(records(data.population), { 'x-purpose': 'p'.repeat(1501) })).toEqual(['header.x-purpose'])
+    expect(await refused(`${records(data.population)}/${citizenId(1)}?fields=${'f'.repeat(4001)}`)).toEqual(['query.fields'])
+    expect(await refused(`${records(data.population)}?limit=0`, { 'x-purpose': 'p'.repeat(1501) })).toEqual(['query.limit'])
+    const fine = await read(world, cast.deptA.consumer, `${records(data.population)}?limit=2`)
+    expect(fine.status, fine.text).toBe(200)
+    expect(fine.body.items).toHaveLength(2)
+  })
+
   it('stops at once when the grant is revoked', async () => {
     const purpose = 'revocation-test'
     const grantId = await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose, fields: ['status'] })
