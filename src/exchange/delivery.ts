@@ -268,9 +268,20 @@ async function deliver<T>(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequ
     decision: 'allowed',
     reason: scope.decision.reason,
   })
-  // Both settle before the read answers, whatever the answer (a record's 404 too); an entry that
-  // failed fails the read, whatever was rendered.
-  const [rendered, entry] = await Promise.allSettled([(async () => render(items))(), audited])
+  // Not awaited here: a suspended async function keeps its parameters and locals alive, used or
+  // not, and this one holds the page's records and masked items. Waiting in a frame of its own,
+  // the read holds only its rendered answer while the entry commits, and a scavenge during that
+  // wait no longer copies (then promotes) every waiting read's page (docs/benchmarks.md, "Delivery").
+  return onceAudited((async () => render(items))(), audited)
+}
+
+/**
+ * The rendered answer once the read's audit entry has committed. Both settle before the read
+ * answers, whatever the answer (a record's 404 too); an entry that failed fails the read, whatever
+ * was rendered.
+ */
+async function onceAudited<T>(rendering: Promise<T>, audited: Promise<unknown>): Promise<T> {
+  const [rendered, entry] = await Promise.allSettled([rendering, audited])
   if (entry.status === 'rejected') throw entry.reason
   if (rendered.status === 'rejected') throw rendered.reason
   return rendered.value
