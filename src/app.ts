@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { Context } from 'hono'
 import type { AppEnv, ServicesSource } from './http/env.js'
 import { ApiError, problemResponse, type ErrorCode } from './http/errors.js'
-import { provideServices, requestId, requestLog, responseHeaders } from './http/middleware.js'
+import { nodeRequestHeaders, provideServices, requestId, requestLog, responseHeaders } from './http/middleware.js'
 import { validationHook } from './http/openapi.js'
 import { apiReferenceCss, renderApiReference } from './http/docs.js'
 import { bodyLimits, corsPolicy, rejectControlCharacters, securityHeaders } from './http/limits.js'
@@ -34,6 +34,7 @@ export function createApp(services: ServicesSource): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
 
   app.use('*', responseHeaders())
+  app.use('*', nodeRequestHeaders())
   app.use('*', requestId())
   app.use('*', provideServices(services))
   app.use('*', requestLog())

@@ -38,6 +38,38 @@ export function respond(c: AppContext, body: Uint8Array<ArrayBuffer> | string | 
   return Object.assign(new Response(body, { status, headers: all }), { [complete]: true } as Complete)
 }
 
+/** What @hono/node-server passes as `c.env.incoming` (Node's IncomingMessage), as far as headers go. */
+interface IncomingHeaders {
+  /** Each header's values by lower-case name, in the order they came (Node 18.3+). */
+  headersDistinct: Record<string, string[] | undefined>
+}
+
+/**
+ * On Node, `c.req.header()` reads the IncomingMessage that @hono/node-server passes
+ * (`c.env.incoming`) rather than `c.req.raw.headers`, whose first use makes @hono/node-server
+ * build a WHATWG Headers of every header the request carries (docs/benchmarks.md, "Delivery").
+ * The answers are Headers' own: names are case-insensitive, several fields of one name are joined
+ * with ", ", and without a name every header comes back by its lower-case name. Elsewhere (the
+ * Worker, app.request in tests) nothing changes.
+ */
+export function nodeRequestHeaders(): MiddlewareHandler<AppEnv> {
+  return (c, next) => {
+    const incoming = (c.env as { incoming?: IncomingHeaders } | undefined)?.incoming
+    if (incoming?.headersDistinct) c.req.header = incomingHeader(incoming) as typeof c.req.header
+    return next()
+  }
+}
+
+function incomingHeader(incoming: IncomingHeaders) {
+  return (name?: string): string | undefined | Record<string, string> => {
+    const fields = incoming.headersDistinct
+    if (name) return fields[name.toLowerCase()]?.join(', ')
+    const all: Record<string, string> = Object.create(null)
+    for (const [key, values] of Object.entries(fields)) if (values && !key.startsWith(':')) all[key] = values.join(', ')
+    return all
+  }
+}
+
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Takes a well-formed incoming X-Request-Id (so a trace spans proxies) or makes one; echoes it back. */
