@@ -4,7 +4,7 @@ import type { Context } from 'hono'
 import type { AppEnv, ServicesSource } from './http/env.js'
 import { ApiError, problemResponse, type ErrorCode } from './http/errors.js'
 import { nodeRequestHeaders, provideServices, requestId, requestLog, responseHeaders } from './http/middleware.js'
-import { validationHook } from './http/openapi.js'
+import { validateRequestPartsTogether, validationHook } from './http/openapi.js'
 import { apiReferenceCss, renderApiReference } from './http/docs.js'
 import { bodyLimits, corsPolicy, rejectControlCharacters, securityHeaders } from './http/limits.js'
 import { registerAuditRoutes } from './audit/routes.js'
@@ -32,6 +32,7 @@ export type App = OpenAPIHono<AppEnv>
 /** Builds the whole gateway. The Node server, the Worker, the CLI and the tests all call this. */
 export function createApp(services: ServicesSource): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  validateRequestPartsTogether(app)
 
   app.use('*', responseHeaders())
   app.use('*', nodeRequestHeaders())

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
-import type { OpenAPIHonoOptions } from '@hono/zod-openapi'
+import type { OpenAPIHono, OpenAPIHonoOptions, RouteConfig } from '@hono/zod-openapi'
+import type { Context, MiddlewareHandler } from 'hono'
 import { ApiError, errorCodes, problemContentType, type ErrorCode } from './errors.js'
 import type { AppEnv } from './env.js'
 
@@ -86,3 +87,64 @@ export const validationHook: NonNullable<OpenAPIHonoOptions<AppEnv>['defaultHook
 }
 
 export const bearerSecurity = [{ bearerAuth: [] }]
+
+type Hook = NonNullable<OpenAPIHonoOptions<AppEnv>['defaultHook']>
+type Part = 'query' | 'params' | 'headers'
+
+/**
+ * Makes `app.openapi` validate a route's query, path and headers together, in one synchronous
+ * step. @hono/zod-openapi gives each part a middleware of its own, which parses with zod's async
+ * parse: three async frames and their promises on every request that has the three (the records
+ * routes), for schemas none of which refines asynchronously (zod throws if one ever does). The
+ * answers are the same: the parts are checked in the library's order (query, path, headers), the
+ * first that fails goes to the same hook, and handlers read them with `c.req.valid()` as before.
+ * The route is documented as given; its body is validated by the library, after these parts.
+ */
+export function validateRequestPartsTogether(app: OpenAPIHono<AppEnv>): void {
+  const openapi = app.openapi
+  app.openapi = ((route, handler, hook) => {
+    const { query, params, headers, ...body } = (route.request ?? {}) as NonNullable<RouteConfig['request']>
+    const schemas = { query, params, headers } as Partial<Record<Part, z.ZodType>>
+    // Headers given as a list of schemas (the library allows it) stay with the library.
+    if ((!query && !params && !headers) || (headers && !('shape' in headers))) return openapi(route, handler, hook)
+    const { middleware, hide, ...documented } = route
+    if (!hide) app.openAPIRegistry.registerPath(documented)
+    const before = middleware === undefined ? [] : Array.isArray(middleware) ? middleware : [middleware]
+    const validate = requestParts(schemas, hook ?? app.defaultHook)
+    return openapi({ ...route, hide: true, request: body, middleware: [...before, validate] } as typeof route, handler, hook)
+  }) as typeof app.openapi
+}
+
+/** The validation target of each part, as @hono/zod-validator names it. */
+const targets = { query: 'query', params: 'param', headers: 'header' } as const
+
+/** A part's value as @hono/zod-validator reads it; headers by the names the schema declares (read case-insensitively). */
+function partValue(c: Context, part: Part, headerNames: readonly string[]): Record<string, unknown> {
+  if (part === 'params') return c.req.param()
+  if (part === 'query') return Object.fromEntries(Object.entries(c.req.queries()).map(([name, values]) => [name, values.length === 1 ? values[0] : values]))
+  const headers: Record<string, string> = {}
+  for (const name of headerNames) {
+    const value = c.req.header(name)
+    if (value !== undefined) headers[name] = value
+  }
+  return headers
+}
+
+function requestParts(schemas: Partial<Record<Part, z.ZodType>>, hook: Hook | undefined): MiddlewareHandler<AppEnv> {
+  const parts = (['query', 'params', 'headers'] as const).filter((part) => schemas[part] !== undefined)
+  const headerNames = schemas.headers ? Object.keys((schemas.headers as z.ZodObject).shape) : []
+  return (c, next) => {
+    for (const part of parts) {
+      const target = targets[part]
+      const data = partValue(c, part, headerNames)
+      const result = schemas[part]!.safeParse(data)
+      const answer = hook?.({ data, ...result, target } as Parameters<Hook>[0], c)
+      if (answer instanceof Promise) throw new TypeError('validateRequestPartsTogether needs a synchronous hook')
+      if (answer instanceof Response) return Promise.resolve(answer)
+      if (answer && 'response' in answer) return Promise.resolve(answer.response)
+      if (!result.success) return Promise.resolve(c.json(result, 400))
+      c.req.addValidatedData(target, result.data as object)
+    }
+    return next()
+  }
+}
