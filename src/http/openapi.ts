@@ -98,7 +98,8 @@ type Part = 'query' | 'params' | 'headers'
  * routes), for schemas none of which refines asynchronously (zod throws if one ever does). The
  * answers are the same: the parts are checked in the library's order (query, path, headers), the
  * first that fails goes to the same hook, and handlers read them with `c.req.valid()` as before.
- * The route is documented as given; its body is validated by the library, after these parts.
+ * (The hook's `data` for headers holds only those the schema declares, not every header.) The
+ * route is documented as given; its body is validated by the library, after these parts.
  */
 export function validateRequestPartsTogether(app: OpenAPIHono<AppEnv>): void {
   const openapi = app.openapi
