@@ -9,14 +9,12 @@
 import type { ActionContext } from '../audit/recorder.js'
 import { chinaDate } from '../calendar/working-days.js'
 import { datasetNotFound } from '../catalog/service.js'
-import { catalogueView } from '../catalog/visibility.js'
 import type { Principal } from '../http/env.js'
 import { ApiError } from '../http/errors.js'
 import type { MaskSpec } from '../standards/annotations.js'
 import { decideAccess, type AccessDecision, type GrantFacts } from './decide.js'
 import { createMasker, type FieldMasks } from './masking.js'
 import { sameMatrix } from './policy.js'
-import { contextKey } from './read-hints.js'
 import { MIN_CELL_SIZE, suppressSmallCells, type SuppressedTable } from './aggregates.js'
 import * as repo from './repository.js'
 import type { GrantRow, RecordRow } from './repository.js'
@@ -125,8 +123,7 @@ async function decisionInputs(deps: DeliveryDeps, principal: Principal | undefin
   const orgId = principal?.orgId ?? null
   let matrix = deps.readHints.matrix
   for (let attempt = 0; attempt < CONTEXT_ATTEMPTS; attempt++) {
-    const view = catalogueView(principal, matrix)
-    const key = contextKey(read.datasetId, orgId, JSON.stringify(view))
+    const { view, key } = deps.readHints.viewAndKey(principal, matrix, read.datasetId)
     const known = deps.readHints.knownContext(key)
     if (known) {
       const answer = await repo.readIfCurrent(deps.db, known.version, known.context && expected && records?.(expected))

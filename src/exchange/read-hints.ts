@@ -7,12 +7,15 @@
 // kept context is used only when the read's own statement finds the version unmoved, that is when
 // nothing it was read from has changed since (repo.readIfCurrent).
 
+import { catalogueView, type CatalogueView } from '../catalog/visibility.js'
+import type { Principal } from '../http/env.js'
 import type { Condition, ReadContext } from './repository.js'
 import { DEFAULT_TIER_MATRIX, type TierMatrix } from './policy.js'
 import { matrixOfStored } from './policy-service.js'
 
 const MAX_ROW_FILTERS = 10_000
 const MAX_CONTEXTS = 10_000
+const MAX_KEYS_PER_VIEW = 1_000
 
 /** A read's context as readContext answered it, and what it was read at and under. */
 export interface KnownContext {
@@ -24,11 +27,22 @@ export interface KnownContext {
   matrix: TierMatrix
 }
 
+/** A caller's catalogue view under one matrix, its JSON, and the context keys (contextKey) built from it, by dataset. */
+interface ViewKeys {
+  matrix: TierMatrix
+  view: CatalogueView
+  text: string
+  keys: Map<string, string>
+}
+
 export class ReadHints {
   private stored: string | null | undefined
   private parsed: TierMatrix = DEFAULT_TIER_MATRIX
   private rowFilters = new Map<string, readonly Condition[]>()
   private contexts = new Map<string, KnownContext>()
+  /** By principal: a verified token's principal is one object for as long as the token is cached. */
+  private viewKeys = new WeakMap<Principal, ViewKeys>()
+  private anonymousViewKeys: ViewKeys | undefined
 
   /** The matrix the last read found in force (the defaults before any read). */
   get matrix(): TierMatrix {
@@ -59,7 +73,29 @@ export class ReadHints {
     this.rowFilters.set(key, filter)
   }
 
-  /** The context last read for this key (contextKey), if any; the caller checks it is still current. */
+  /**
+   * The caller's catalogue view under `matrix`, and the key its read context of the dataset is kept
+   * under. Both are made once per principal, matrix and dataset rather than on every read: building
+   * the view, writing its JSON and the key, and hashing that key took 2.7 µs a read.
+   */
+  viewAndKey(principal: Principal | undefined, matrix: TierMatrix, datasetId: string): { view: CatalogueView; key: string } {
+    let kept = principal ? this.viewKeys.get(principal) : this.anonymousViewKeys
+    if (kept?.matrix !== matrix) {
+      const view = catalogueView(principal, matrix)
+      kept = { matrix, view, text: JSON.stringify(view), keys: new Map() }
+      if (principal) this.viewKeys.set(principal, kept)
+      else this.anonymousViewKeys = kept
+    }
+    let key = kept.keys.get(datasetId)
+    if (key === undefined) {
+      if (kept.keys.size >= MAX_KEYS_PER_VIEW) kept.keys.clear()
+      key = contextKey(datasetId, principal?.orgId ?? null, kept.text)
+      kept.keys.set(datasetId, key)
+    }
+    return { view: kept.view, key }
+  }
+
+  /** The context last read for this key (viewAndKey), if any; the caller checks it is still current. */
   knownContext(key: string): KnownContext | undefined {
     return this.contexts.get(key)
   }
@@ -74,6 +110,6 @@ export class ReadHints {
 }
 
 /** What a read's context depends on besides the database: the dataset, the caller's organisation and the catalogue view's text. */
-export const contextKey = (datasetId: string, orgId: string | null, viewText: string) => `${datasetId}\u0000${orgId ?? ''}\u0000${viewText}`
+const contextKey = (datasetId: string, orgId: string | null, viewText: string) => `${datasetId}\u0000${orgId ?? ''}\u0000${viewText}`
 
 const rowFilterKey = (orgId: string | null, datasetId: string, purpose: string | undefined) => `${orgId ?? ''}\u0000${datasetId}\u0000${purpose ?? ''}`
