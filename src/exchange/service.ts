@@ -83,10 +83,19 @@ export async function subjectOf(q: Queryable, principal: Principal): Promise<Acc
 }
 
 /** The standard's fields of a dataset, by name. */
-export async function datasetFields(deps: Pick<Deps, 'db' | 'clock'>, row: Pick<DatasetRow, 'standard_name' | 'standard_version'>, q: Queryable = deps.db): Promise<Map<string, FieldSpec>> {
-  const entry = await getStandard(deps, row.standard_name, row.standard_version, q)
-  return new Map((entry.compiled?.description.fields ?? []).map((field) => [field.name, field]))
+export async function datasetFields(deps: Pick<Deps, 'db' | 'clock'>, row: Pick<DatasetRow, 'standard_name' | 'standard_version'>, q: Queryable = deps.db): Promise<ReadonlyMap<string, FieldSpec>> {
+  const description = (await getStandard(deps, row.standard_name, row.standard_version, q)).compiled?.description
+  if (!description) return new Map()
+  let fields = fieldsByDescription.get(description)
+  if (!fields) {
+    fields = new Map(description.fields.map((field) => [field.name, field]))
+    fieldsByDescription.set(description, fields)
+  }
+  return fields
 }
+
+/** Each compiled standard's fields by name, made once rather than on every read that asks. */
+const fieldsByDescription = new WeakMap<object, ReadonlyMap<string, FieldSpec>>()
 
 // ---- access requests -------------------------------------------------------------------------
 

@@ -273,7 +273,7 @@ function formProblem(issues: ReadonlyArray<{ path: PropertyKey[]; message: strin
  * The objection a raise form describes, validated by the API's NewObjectionSchema: proposed values
  * as field/value rows, each value read as the field's type says (a number for a numeric field).
  */
-function objectionInput(form: FormFields, fields: Map<string, FieldSpec>): objections.NewObjection {
+function objectionInput(form: FormFields, fields: ReadonlyMap<string, FieldSpec>): objections.NewObjection {
   const problems: FieldProblem[] = []
   const proposed: Record<string, unknown> = {}
   for (let i = 0; i < PROPOSED_ROWS; i++) {

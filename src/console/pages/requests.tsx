@@ -375,7 +375,7 @@ async function requestPage(c: ConsoleContext, options: { problem?: ShownProblem 
 const DecisionForms: FC<{
   requestId: string
   requested: string[]
-  fields: Map<string, FieldSpec>
+  fields: ReadonlyMap<string, FieldSpec>
   durationDays: number
   now: Date
   submitted?: FormFields | undefined
