@@ -148,6 +148,17 @@ describe('createMasker and maskRecord', () => {
     expect(person.citizen_id).toBe('11010519491231002X')
   })
 
+  it('narrows a page to the named fields in their order, a record without some of them included', async () => {
+    const masker = await createMasker(masks)
+    const fields = ['mobile', 'citizen_id', 'note']
+    const short = { citizen_id: person.citizen_id, note: undefined, extra: 'not asked for' }
+    const [full, partial] = await masker.maskAll([person, short], fields)
+    expect(JSON.stringify(full)).toBe('{"mobile":"138****5678","citizen_id":"110105********002X","note":null}')
+    // Absent or undefined fields stay absent; what is there is masked and in the named order.
+    expect(JSON.stringify(partial)).toBe('{"citizen_id":"110105********002X"}')
+    expect('note' in partial!).toBe(false)
+  })
+
   it('maskRecord is the same, one-off', async () => {
     expect(await maskRecord(person, masks)).toEqual(await (await createMasker(masks)).mask(person))
   })
