@@ -97,6 +97,22 @@ describe('grouped quota charges', () => {
     })
   })
 
+
+  it('leave sequential scans as they were, and commit without waiting for the flush (migrations 0017, 0023)', async () => {
+    await inRolledBackTransaction(world.services.db, async (tx) => {
+      const setting = async (name: string) => (await tx.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]
+      expect(await setting('enable_seqscan')).toBe('on')
+      expect(await setting('synchronous_commit')).toBe('on')
+      await chargeGrant(tx, grants[4]!, '2026-12-12', [1], 100)
+      // The delivery's audit entry, committed with a flush after the charge, carries it to disk.
+      expect(await setting('synchronous_commit')).toBe('off')
+      expect(await setting('enable_seqscan')).toBe('on')
+      await tx.query('SET LOCAL enable_seqscan = off')
+      await chargeGrant(tx, grants[4]!, '2026-12-12', [1], 100)
+      expect(await setting('enable_seqscan')).toBe('off')
+    })
+  })
+
   it('fail a group whose statement fails, and charge the next one', async () => {
     const charger = new QuotaCharger(world.services.db)
     const missing = await Promise.allSettled([1, 1, 1].map((cost) => charger.charge('grt_missing', '2026-12-05', cost, 10)))

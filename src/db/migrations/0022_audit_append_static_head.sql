@@ -1,12 +1,11 @@
 -- audit_append (0019) planned its head lookup on every call (EXECUTE), so that a connection could
--- not keep a plan made while the log was small, which reads the whole log. Planning it is most of
--- the function's own cost: `npm run bench:audit` measures PostgreSQL's CPU per batch at 70 - 90%
--- of 0019's for a batch of one entry and 83 - 93% for a batch of 11 (the delivery benchmark's
--- usual batch), and under the delivery benchmark the function fell from 19% of PostgreSQL's CPU
--- samples to 10% (docs/benchmarks.md, "Delivery"). The lookup is static again, planned once per
--- connection, and the function runs with sequential scans off, so the plan it keeps is the
--- primary key's whatever the log's size then: the only table it reads is audit_log, through that
--- key, and the insert reads the entries it is given. The rest is 0019's body.
+-- not keep a plan made while the log was small, which reads the whole log. Planning it is much of
+-- the function's own cost: `npm run bench:sql-functions` measures PostgreSQL's CPU per call at
+-- 70 - 90% of 0019's for a batch of one entry and 80 - 93% for a batch of 11 (the delivery
+-- benchmark's usual group commit); docs/benchmarks.md, "Delivery". The lookup is static again,
+-- planned once per connection, and the function runs with sequential scans off, so the plan it
+-- keeps is the primary key's whatever the log's size then: the only table it reads is audit_log,
+-- through that key, and the insert reads the entries it is given. The rest is 0019's body.
 CREATE OR REPLACE FUNCTION audit_append(entries jsonb, expected_seq bigint, expected_hash text)
 RETURNS TABLE (appended boolean, head_seq bigint, head_hash text)
 LANGUAGE plpgsql VOLATILE
