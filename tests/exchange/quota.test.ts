@@ -97,7 +97,6 @@ describe('grouped quota charges', () => {
     })
   })
 
-
   it('leave sequential scans as they were, and commit without waiting for the flush (migrations 0017, 0023)', async () => {
     await inRolledBackTransaction(world.services.db, async (tx) => {
       const setting = async (name: string) => (await tx.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]

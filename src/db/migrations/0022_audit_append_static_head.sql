@@ -1,7 +1,7 @@
 -- audit_append (0019) planned its head lookup on every call (EXECUTE), so that a connection could
 -- not keep a plan made while the log was small, which reads the whole log. Planning it is much of
 -- the function's own cost: `npm run bench:sql-functions` measures PostgreSQL's CPU per call at
--- 70 - 90% of 0019's for a batch of one entry and 80 - 93% for a batch of 11 (the delivery
+-- 71 - 85% of 0019's for a batch of one entry and 77 - 86% for a batch of 11 (the delivery
 -- benchmark's usual group commit); docs/benchmarks.md, "Delivery". The lookup is static again,
 -- planned once per connection, and the function runs with sequential scans off, so the plan it
 -- keeps is the primary key's whatever the log's size then: the only table it reads is audit_log,
