@@ -6,7 +6,7 @@
  *    commit), beside migration 0019's, which planned its head lookup on every call;
  *  - grant_charge with a group of 6 reads (32 concurrent readers of one grant), beside migration
  *    0020's, which planned its two statements on every call.
- * The CPU is the backend's own, read from /proc: PostgreSQL on this machine, on Linux.
+ * The CPU is the backend's own, read from /proc (measureCpu): PostgreSQL on this machine, on Linux.
  * Usage: DATABASE_URL=postgres://… npm run bench:sql-functions [-- --calls 600 --rounds 5]
  * Creates and drops its own database.
  */
@@ -17,6 +17,7 @@ import { chainEntries, type AuditEntryContent, type ChainHead } from '../src/aud
 import { nodeHasher } from '../src/audit/hasher-node.js'
 import { appendIfHead } from '../src/audit/repository.js'
 import { createTestDatabase } from '../tests/support/database.js'
+import { measureCpu } from './load.js'
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '600' }, rounds: { type: 'string', default: '5' } } })
 const calls = Number(values.calls)
@@ -31,11 +32,6 @@ const client = new pg.Client({ connectionString: database.url })
 await client.connect()
 try {
   const backend = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
-  const cpuMicros = () => {
-    const stat = readFileSync(`/proc/${backend}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10_000
-  }
   /** The function as `migration` left it, created beside the current one as `<name>_<migration number>`. */
   const createReplaced = async (name: string, migration: string) => {
     const text = readFileSync(new URL(`../src/db/migrations/${migration}.sql`, import.meta.url), 'utf8')
@@ -49,9 +45,10 @@ try {
     for (let round = 0; round < rounds; round++) {
       for (const fn of round % 2 ? [...functions].reverse() : functions) {
         for (let i = 0; i < 20; i++) await call(fn)
-        const before = cpuMicros()
-        for (let i = 0; i < calls; i++) await call(fn)
-        perCall.get(fn)!.push((cpuMicros() - before) / calls)
+        const { cpu } = await measureCpu({ backend: () => [backend] }, async () => {
+          for (let i = 0; i < calls; i++) await call(fn)
+        })
+        perCall.get(fn)!.push((cpu!.backend! * 1e6) / calls)
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -68,7 +65,7 @@ try {
     const contents = Array.from({ length: size }, (_, i) => entry(head.seq + 1 + i))
     const chained = await chainEntries(head, contents, nodeHasher)
     const sql = `SELECT appended, head_seq, head_hash FROM ${fn}($1::jsonb, $2::bigint, $3::text)`
-    const { rows } = await client.query({ name: `${fn}`, text: sql, values: [JSON.stringify(chained), head.seq, head.hash] })
+    const { rows } = await client.query({ name: fn, text: sql, values: [JSON.stringify(chained), head.seq, head.hash] })
     if (!rows[0].appended) throw new Error(`the chain moved under ${fn}`)
     head = { seq: Number(rows[0].head_seq), hash: rows[0].head_hash }
   }
