@@ -287,7 +287,7 @@ export async function readContext(
   const params = [...visible.params, callerOrgId]
   const page = records?.(params.length + 1)
   const { rows } = await q.query<
-    ReadDataset & { version: number; provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] | null; stored_matrix: string | null; records: RecordRow[] | null }
+    ReadDataset & { version: number; provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] | null; stored_matrix: string | null } & PageAggregates
   >(
     `WITH ds AS (${visible.sql})${page ? `, page AS (${page.sql})` : ''}
      SELECT ds.*,
@@ -297,16 +297,16 @@ export async function readContext(
           FROM (SELECT ${grantColumns.replace('hash_key', "encode(hash_key, 'hex') AS hash_key")} FROM grants
                 WHERE consumer_org_id = $8::text AND dataset_id = ds.id ORDER BY created_at DESC, id DESC LIMIT 100) g) AS grants,
        (SELECT matrix::text FROM tier_policy WHERE singleton) AS stored_matrix,
-       ${page ? `CASE WHEN ds.id IS NOT NULL THEN (SELECT coalesce(json_agg(page ORDER BY page.key), '[]'::json) FROM page) END` : 'NULL::json'} AS records
-     FROM (SELECT) AS one LEFT JOIN ds ON true`,
+       ${page ? 'p.*' : noPageAggregates}
+     FROM (SELECT) AS one LEFT JOIN ds ON true${page ? ` LEFT JOIN LATERAL (SELECT ${pageAggregates} FROM page WHERE ds.id IS NOT NULL) p ON true` : ''}`,
     [...params, ...(page?.params ?? [])],
     { prepare: page?.customPlan !== true },
   )
-  const { version, provider_region_code, caller_region_code, grants, stored_matrix, records: found, ...dataset } = rows[0]!
+  const { version, provider_region_code, caller_region_code, grants, stored_matrix, records: data, keys, disputed_keys, ...dataset } = rows[0]!
   return {
     version,
     storedMatrix: stored_matrix,
-    records: found ?? undefined,
+    records: page && dataset.id !== null ? recordRows({ records: data, keys, disputed_keys }) : undefined,
     context:
       dataset.id === null
         ? undefined
@@ -323,15 +323,17 @@ export async function readContext(
  */
 export async function readIfCurrent(q: Queryable, version: number, records?: (first: number) => SqlPart): Promise<{ current: boolean; records: RecordRow[] | undefined }> {
   const page = records?.(2)
-  const { rows } = await q.query<{ version: number; records: RecordRow[] | null }>(
-    `${page ? `WITH page AS (${page.sql}) ` : ''}SELECT v.version,
-       ${page ? `CASE WHEN v.version = $1::bigint THEN (SELECT coalesce(json_agg(page ORDER BY page.key), '[]'::json) FROM page) END` : 'NULL::json'} AS records
-     FROM read_context_version v WHERE v.singleton`,
+  const { rows } = await q.query<{ version: number } & PageAggregates>(
+    page
+      ? `WITH page AS (${page.sql}) SELECT v.version, p.*
+         FROM read_context_version v LEFT JOIN LATERAL (SELECT ${pageAggregates} FROM page WHERE v.version = $1::bigint) p ON true WHERE v.singleton`
+      : `SELECT v.version FROM read_context_version v WHERE v.singleton`,
     page ? [version, ...page.params] : [],
     { prepare: page?.customPlan !== true },
   )
   const row = rows[0]!
-  return row.version === version ? { current: true, records: row.records ?? undefined } : { current: false, records: undefined }
+  if (row.version !== version) return { current: false, records: undefined }
+  return { current: true, records: page && recordRows(row) }
 }
 
 /** A grant as json_agg gives it: timestamps as ISO text, the key as hex. */
@@ -399,6 +401,29 @@ export interface RecordRow {
   data: Record<string, unknown>
   /** Under an unresolved objection (raised or accepted): delivery flags it. */
   disputed: boolean
+}
+
+/**
+ * A page's records (pageSql, recordSql) as one row beside a statement's other columns: their data
+ * in key order as one JSON array, their keys likewise, and the keys of the disputed ones (null when
+ * none is). Aggregating each row whole (`json_agg(page)`) has PostgreSQL compose every record's
+ * object around its data, which cost it about 15 µs more a page of 51 (docs/benchmarks.md,
+ * "Delivery"). The aggregates are null when the page is empty.
+ */
+const pageAggregates = `json_agg(page.data ORDER BY page.key) AS records, json_agg(page.key ORDER BY page.key) AS keys,
+  json_agg(page.key ORDER BY page.key) FILTER (WHERE page.disputed) AS disputed_keys`
+const noPageAggregates = 'NULL::json AS records, NULL::json AS keys, NULL::json AS disputed_keys'
+
+interface PageAggregates {
+  records: Record<string, unknown>[] | null
+  keys: string[] | null
+  disputed_keys: string[] | null
+}
+
+function recordRows({ records, keys, disputed_keys }: PageAggregates): RecordRow[] {
+  if (records === null || keys === null) return []
+  const disputed = disputed_keys === null ? undefined : new Set(disputed_keys)
+  return records.map((data, i) => ({ key: keys[i]!, data, disputed: disputed?.has(keys[i]!) === true }))
 }
 
 // The objections_disputed partial index answers this in the page's query: first once whether the
