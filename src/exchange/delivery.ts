@@ -57,7 +57,7 @@ interface ReadScope {
 export type DeliveryDeps = Deps & Pick<Services, 'readHints' | 'quota'>
 
 /** The records a read will deliver if allowed, as SQL for the conditions it will run under. */
-type RecordsQuery = (conditions: readonly repo.Condition[]) => (first: number) => repo.SqlPart
+type RecordsQuery = (conditions: readonly repo.Condition[], disputes?: repo.DisputeCheck) => (first: number) => repo.SqlPart
 
 /**
  * Renders a read's answer (the route writes its JSON and ETag). It runs while the read's audit
@@ -71,8 +71,8 @@ export type Render<P, T> = (page: P) => T | Promise<T>
  * caller learns of them; a dataset the caller may not know exists answers 404 as a missing one does.
  */
 export async function readRecords<T>(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, page: { afterKey?: string; limit: number }, render: Render<RecordsPage, T>): Promise<T> {
-  const query = (conditions: readonly repo.Condition[]) => (first: number) =>
-    repo.pageSql(read.datasetId, conditions, { afterKey: page.afterKey, limit: page.limit + 1 }, first, indexedCondition(read.filters ?? [], conditions))
+  const query: RecordsQuery = (conditions, disputes) => (first) =>
+    repo.pageSql(read.datasetId, conditions, { afterKey: page.afterKey, limit: page.limit + 1 }, first, indexedCondition(read.filters ?? [], conditions), disputes)
   const scope = await readScope(deps, ctx, read, 'records', query)
   const rows = scope.records ?? (await repo.selectRecords(deps.db, query(scope.conditions)(1)))
   const pageRows = rows.slice(0, page.limit)
@@ -94,7 +94,7 @@ function indexedCondition(filters: readonly repo.Condition[], conditions: readon
 
 /** One record by key, rendered; 404 when it is missing, deleted or outside the grant's row filter. */
 export async function readRecord<T>(deps: DeliveryDeps, ctx: ActionContext, read: ReadRequest, key: string, render: Render<Record<string, unknown>, T>): Promise<T> {
-  const query = (conditions: readonly repo.Condition[]) => (first: number) => repo.recordSql(read.datasetId, key, conditions, first)
+  const query: RecordsQuery = (conditions, disputes) => (first) => repo.recordSql(read.datasetId, key, conditions, first, disputes)
   const scope = await readScope(deps, ctx, read, 'records', query)
   const rows = scope.records ?? (await repo.selectRecords(deps.db, query(scope.conditions)(1)))
   return deliver(deps, ctx, read, scope, rows.slice(0, 1), (items) => {
@@ -113,7 +113,8 @@ const CONTEXT_ATTEMPTS = 3
  * - When an earlier read of this dataset by this organisation under this catalogue view left its
  *   context, the statement only checks that read_context_version has not moved since (every change
  *   to what a context is read from moves it: migration 0021) and selects the records
- *   (repo.readIfCurrent); the kept context is then exactly what readContext would answer.
+ *   (repo.readIfCurrent); the kept context is then exactly what readContext would answer. When it
+ *   says no record of the dataset is disputed, the records are selected without looking for any.
  * - Otherwise, or when it has moved, repo.readContext reads everything. Its catalogue view is built
  *   from the matrix the last read found; when the statement shows the policy has changed since, it
  *   is asked again with the matrix it showed, so the answer's view and matrix are always the policy
@@ -126,7 +127,8 @@ async function decisionInputs(deps: DeliveryDeps, principal: Principal | undefin
     const { view, key } = deps.readHints.viewAndKey(principal, matrix, read.datasetId)
     const known = deps.readHints.knownContext(key)
     if (known) {
-      const answer = await repo.readIfCurrent(deps.db, known.version, known.context && expected && records?.(expected))
+      const disputes = known.context?.disputes === false ? 'none' : 'check'
+      const answer = await repo.readIfCurrent(deps.db, known.version, known.context && expected && records?.(expected, disputes))
       if (answer.current) return { context: known.context, records: answer.records, matrix: known.matrix }
     }
     const answer = await repo.readContext(deps.db, view, read.datasetId, orgId, expected && records?.(expected))

@@ -237,6 +237,8 @@ export interface ReadContext {
   callerRegionCode: string | null
   /** grantsHeld's answer for the caller's organisation ([] for an anonymous caller). */
   grants: GrantRow[]
+  /** Whether a record of the dataset is under an unresolved objection (raised or accepted). */
+  disputes: boolean
 }
 
 type GrantJson = Omit<GrantRow, 'expires_at' | 'created_at' | 'revoked_at' | 'hash_key'> & {
@@ -287,7 +289,7 @@ export async function readContext(
   const params = [...visible.params, callerOrgId]
   const page = records?.(params.length + 1)
   const { rows } = await q.query<
-    ReadDataset & { version: number; provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] | null; stored_matrix: string | null } & PageAggregates
+    ReadDataset & { version: number; provider_region_code: string | null; caller_region_code: string | null; grants: GrantJson[] | null; stored_matrix: string | null; disputes: boolean } & PageAggregates
   >(
     `WITH ds AS (${visible.sql})${page ? `, page AS (${page.sql})` : ''}
      SELECT ds.*,
@@ -297,12 +299,13 @@ export async function readContext(
           FROM (SELECT ${grantColumns.replace('hash_key', "encode(hash_key, 'hex') AS hash_key")} FROM grants
                 WHERE consumer_org_id = $8::text AND dataset_id = ds.id ORDER BY created_at DESC, id DESC LIMIT 100) g) AS grants,
        (SELECT matrix::text FROM tier_policy WHERE singleton) AS stored_matrix,
+       EXISTS (SELECT 1 FROM objections ob WHERE ob.dataset_id = ds.id AND ${unresolvedOnRecord}) AS disputes,
        ${page ? 'p.*' : noPageAggregates}
      FROM (SELECT) AS one LEFT JOIN ds ON true${page ? ` LEFT JOIN LATERAL (SELECT ${pageAggregates} FROM page WHERE ds.id IS NOT NULL) p ON true` : ''}`,
     [...params, ...(page?.params ?? [])],
     { prepare: page?.customPlan !== true },
   )
-  const { version, provider_region_code, caller_region_code, grants, stored_matrix, records: data, keys, disputed_keys, ...dataset } = rows[0]!
+  const { version, provider_region_code, caller_region_code, grants, stored_matrix, disputes, records: data, keys, disputed_keys, ...dataset } = rows[0]!
   return {
     version,
     storedMatrix: stored_matrix,
@@ -310,7 +313,7 @@ export async function readContext(
     context:
       dataset.id === null
         ? undefined
-        : { dataset, providerRegionCode: provider_region_code, callerRegionCode: caller_region_code, grants: (grants ?? []).map(grantFromJson) },
+        : { dataset, providerRegionCode: provider_region_code, callerRegionCode: caller_region_code, grants: (grants ?? []).map(grantFromJson), disputes },
   }
 }
 
@@ -426,14 +429,26 @@ function recordRows({ records, keys, disputed_keys }: PageAggregates): RecordRow
   return records.map((data, i) => ({ key: keys[i]!, data, disputed: disputed?.has(keys[i]!) === true }))
 }
 
+/** An objection to one record that is not resolved: the objections_disputed partial index's condition. */
+const unresolvedOnRecord = `ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL`
+
+/**
+ * Whether the statement looks for disputed records: `check` when it does not know, `none` when the
+ * read's context says the dataset has none (ReadContext.disputes, read at the version the statement
+ * checks: raising, moving or resolving an objection moves read_context_version, migration 0024).
+ * Looking costs PostgreSQL about 12 µs a page even when there are none (docs/benchmarks.md, "Delivery").
+ */
+export type DisputeCheck = 'check' | 'none'
+
 // The objections_disputed partial index answers this in the page's query: first once whether the
 // dataset (the parameter `dataset`) has any disputed record at all (the usual answer, no), and only
 // then per record.
-const recordColumns = (dataset: string) => `r.key, r.data,
-  (SELECT EXISTS (SELECT 1 FROM objections ob
-                  WHERE ob.dataset_id = ${dataset}::text AND ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL))
-  AND EXISTS (SELECT 1 FROM objections ob
-              WHERE ob.dataset_id = r.dataset_id AND ob.record_key = r.key AND ob.status IN ('raised', 'accepted') AND ob.record_key IS NOT NULL) AS disputed`
+const recordColumns = (dataset: string, disputes: DisputeCheck) =>
+  disputes === 'none'
+    ? 'r.key, r.data, false AS disputed'
+    : `r.key, r.data,
+  (SELECT EXISTS (SELECT 1 FROM objections ob WHERE ob.dataset_id = ${dataset}::text AND ${unresolvedOnRecord}))
+  AND EXISTS (SELECT 1 FROM objections ob WHERE ob.dataset_id = r.dataset_id AND ob.record_key = r.key AND ${unresolvedOnRecord}) AS disputed`
 
 /**
  * The row filter as SQL over `data`, numbered from $`first`: each condition's field and value(s)
@@ -482,13 +497,14 @@ export function pageSql(
   page: { afterKey?: string; limit: number },
   first = 1,
   indexed?: Condition,
+  disputes: DisputeCheck = 'check',
 ): SqlPart {
   if (!Number.isSafeInteger(page.limit) || page.limit < 1) throw new RangeError(`a page limit is a positive integer, not ${page.limit}`)
   const [dataset, after] = [`$${first}`, `$${first + 1}`]
   const afterKey = page.afterKey === undefined ? [] : [page.afterKey]
   const filter = rowFilterSql(conditions, first + 1 + afterKey.length)
   const params = [datasetId, ...afterKey, ...filter.params]
-  const select = (from: string, keyColumn: string, more: string) => `SELECT ${recordColumns(dataset)} FROM ${from}
+  const select = (from: string, keyColumn: string, more: string) => `SELECT ${recordColumns(dataset, disputes)} FROM ${from}
      WHERE r.dataset_id = ${dataset}::text AND r.deleted_at IS NULL ${afterKey.length > 0 ? `AND ${keyColumn} > ${after}::text` : ''} AND ${filter.sql}${more}
      ORDER BY ${keyColumn} LIMIT ${page.limit}`
   if (indexed === undefined) return { sql: select('records r', 'r.key', ''), params }
@@ -570,10 +586,10 @@ export function prefixEnd(prefix: string): string | undefined {
 }
 
 /** The live record with `key` if it matches every condition, parameters numbered from $`first`. */
-export function recordSql(datasetId: string, key: string, conditions: readonly Condition[], first = 1): SqlPart {
+export function recordSql(datasetId: string, key: string, conditions: readonly Condition[], first = 1, disputes: DisputeCheck = 'check'): SqlPart {
   const filter = rowFilterSql(conditions, first + 2)
   return {
-    sql: `SELECT ${recordColumns(`$${first}`)} FROM records r
+    sql: `SELECT ${recordColumns(`$${first}`, disputes)} FROM records r
      WHERE r.dataset_id = $${first}::text AND r.key = $${first + 1}::text AND r.deleted_at IS NULL AND ${filter.sql}`,
     params: [datasetId, key, ...filter.params],
   }

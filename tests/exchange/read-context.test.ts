@@ -1,4 +1,4 @@
-// A read's context (dataset, regions, grants, policy) is kept by the gateway and used while
+// A read's context (dataset, regions, grants, policy, whether records are disputed) is kept by the gateway and used while
 // read_context_version has not moved (migration 0021). These tests change the database directly,
 // as another gateway process or an operator would, and check that every change a read depends on
 // moves the version, that the next read then decides from the database, and that other changes
@@ -13,6 +13,7 @@ import { readDatasetColumns } from '../../src/exchange/repository.js'
 import { createTestWorld, type TestWorld } from '../support/app.js'
 import { exchangeDatasets, grantFor, type ExchangeWorld } from '../support/exchange.js'
 import { createCast, type Cast } from '../support/identity.js'
+import { raise } from '../objections/helpers.js'
 
 let world: TestWorld
 let cast: Cast
@@ -128,6 +129,44 @@ describe('a read whose context was kept', () => {
       await world.services.db.query("UPDATE datasets SET sharing = 'unconditional' WHERE id = $1", [data.population])
     }
     expect((await readWith(app, purpose)).status).toBe(200)
+  })
+
+  it('looks for disputed records only while the kept context says the dataset has some', async () => {
+    const purpose = 'kept-disputes'
+    await grantFor(world, cast, cast.deptB.consumer, data.population, { purpose, fields: ['status'] })
+    const { app, statements } = watched()
+    const looked = () => statements.some((s) => s.includes('FROM objections ob'))
+    expect((await readWith(app, purpose)).status).toBe(200)
+    statements.length = 0
+    const kept = await readWith(app, purpose)
+    expect(readContextRan(statements)).toBe(false)
+    expect(looked(), statements.join('\n---\n')).toBe(false)
+    expect(kept.body.items.filter((item: object) => '_flags' in item)).toEqual([])
+
+    // An objection to the page's first record: the next read reads its context again, and flags it.
+    const first = await world.services.db.query<{ key: string }>('SELECT key FROM records WHERE dataset_id = $1 AND deleted_at IS NULL ORDER BY key LIMIT 1', [data.population])
+    const objection = await raise(world, cast.deptB.consumer, data.population, { record_key: first.rows[0]!.key, description: '姓名有误' })
+    statements.length = 0
+    const flagged = await readWith(app, purpose)
+    expect(readContextRan(statements)).toBe(true)
+    expect(flagged.body.items[0]._flags).toEqual(['disputed'])
+    // Kept again, the context says the dataset has a disputed record: the page looks for them.
+    statements.length = 0
+    const again = await readWith(app, purpose)
+    expect(readContextRan(statements)).toBe(false)
+    expect(looked(), statements.join('\n---\n')).toBe(true)
+    expect(again.body.items[0]._flags).toEqual(['disputed'])
+    expect(again.body.items.slice(1).filter((item: object) => '_flags' in item)).toEqual([])
+
+    // Resolved behind the gateway's back, as another process would: the flag goes at the very next read.
+    await world.services.db.query(
+      "UPDATE objections SET status = 'resolved', accepted_at = now(), outcome = 'rejected', resolved_at = now(), resolution_note = '经核实数据无误' WHERE id = $1",
+      [objection.id],
+    )
+    statements.length = 0
+    const after = await readWith(app, purpose)
+    expect(readContextRan(statements)).toBe(true)
+    expect(after.body.items[0]._flags).toBeUndefined()
   })
 
   it('refuses at the very next read a grant revoked by another process', async () => {

@@ -177,6 +177,8 @@ describe('the disputed flag on reads', () => {
 
   it('flags every disputed record of a page with one query', async () => {
     const objections = await Promise.all([3, 4, 5].map((n) => raise(world, cast.deptB.consumer, data.population, { record_key: inside(n), description: `第${n}条有误` })))
+    // Raising them moved read_context_version: a first read reads the context again and keeps it.
+    await readAs(cast.deptB.consumer, `${records(data.population)}?limit=200`)
     const db = world.services.db
     const query = db.query
     const statements: string[] = []
