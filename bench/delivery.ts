@@ -7,6 +7,8 @@
  * quiet phase measures faster on a shared 2-core machine), and each round's ratio is taken against
  * that round's bare route; the summary gives the medians.
  * Usage: DATABASE_URL=postgres://… npm run bench:delivery [-- --seconds 6 --rounds 3 --concurrency 32]
+ * With BARE_PIPELINES=2 the bare route pipelines its SELECT over two connections, as the gateway
+ * pipelines a read's statement (QIAO_DB_PIPELINES); without, it runs it on a plain pg pool.
  * Creates and drops a throwaway database.
  */
 import { againstBare } from './delivery-world.js'

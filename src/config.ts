@@ -28,6 +28,8 @@ const configSchema = z.object({
   QIAO_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024 * 1024),
   QIAO_SCHEDULER: z.enum(['on', 'off']).default('on'),
   QIAO_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
+  // PostgreSQL on Node: connections over which reads' statements are pipelined (src/db/postgres.ts).
+  QIAO_DB_PIPELINES: z.coerce.number().int().min(0).max(16).default(2),
   // HTTP proxies (load balancers) in front of a Node gateway that append X-Forwarded-For: the
   // client address for the audit log and the token brake is the one the outermost of them saw.
   QIAO_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(10).default(0),

@@ -20,6 +20,13 @@ export interface QueryOptions {
    * written as `($1 IS NULL OR col = $1)`, whose generic plan cannot use an index.
    */
   prepare?: boolean
+  /**
+   * May share a connection with other statements in flight, each sent without waiting for the
+   * one before (pipelining, PostgreSQL on Node; elsewhere it changes nothing). Outside a transaction
+   * only, and only for a short read that waits on nothing (no lock, no write, no commit to flush):
+   * a statement queued behind it on its connection waits as long as it does.
+   */
+  pipelined?: boolean
 }
 
 export interface Queryable {

@@ -303,7 +303,7 @@ export async function readContext(
        ${page ? 'p.*' : noPageAggregates}
      FROM (SELECT) AS one LEFT JOIN ds ON true${page ? ` LEFT JOIN LATERAL (SELECT ${pageAggregates} FROM page WHERE ds.id IS NOT NULL) p ON true` : ''}`,
     [...params, ...(page?.params ?? [])],
-    { prepare: page?.customPlan !== true },
+    { prepare: page?.customPlan !== true, pipelined: true },
   )
   const { version, provider_region_code, caller_region_code, grants, stored_matrix, disputes, records: data, keys, disputed_keys, ...dataset } = rows[0]!
   return {
@@ -332,7 +332,7 @@ export async function readIfCurrent(q: Queryable, version: number, records?: (fi
          FROM read_context_version v LEFT JOIN LATERAL (SELECT ${pageAggregates} FROM page WHERE v.version = $1::bigint) p ON true WHERE v.singleton`
       : `SELECT v.version FROM read_context_version v WHERE v.singleton`,
     page ? [version, ...page.params] : [],
-    { prepare: page?.customPlan !== true },
+    { prepare: page?.customPlan !== true, pipelined: true },
   )
   const row = rows[0]!
   if (row.version !== version) return { current: false, records: undefined }
@@ -601,7 +601,7 @@ export async function findRecord(q: Queryable, datasetId: string, key: string, c
 
 /** Runs pageSql or recordSql on its own. */
 export async function selectRecords(q: Queryable, part: SqlPart): Promise<RecordRow[]> {
-  return (await q.query<RecordRow>(part.sql, part.params, { prepare: part.customPlan !== true })).rows
+  return (await q.query<RecordRow>(part.sql, part.params, { prepare: part.customPlan !== true, pipelined: true })).rows
 }
 
 export interface Dimension {

@@ -75,7 +75,8 @@ async function createThrowawayPostgres(serverUrl: string, migrated: boolean): Pr
   const name = `qiao_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
   await withAdmin(serverUrl, (admin) => admin.query(`CREATE DATABASE ${name}`))
   const url = databaseUrl(serverUrl, name)
-  const db = createPostgresDb({ connectionString: url, max: 8, prepareStatements: true })
+  // As the Node gateway opens it (src/db/open.ts), pipelined reads included.
+  const db = createPostgresDb({ connectionString: url, max: 8, prepareStatements: true, pipelines: 2 })
   if (migrated) await migrate(db)
   return {
     db,
