@@ -123,6 +123,10 @@ class Pipelines {
       application_name: `${this.options.applicationName ?? 'qiao'}-pipelined`,
       types: typeParsers,
       connectionTimeoutMillis: 10_000,
+      // Kept open however long it sits idle (the pool closes its idle connections): TCP keepalives
+      // find a connection that a firewall or NAT dropped meanwhile before a statement waits on it.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 30_000,
       pipeline: true,
     })
     const drop = () => {
