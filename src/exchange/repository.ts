@@ -440,9 +440,9 @@ const unresolvedOnRecord = `ob.status IN ('raised', 'accepted') AND ob.record_ke
  */
 export type DisputeCheck = 'check' | 'none'
 
-// The objections_disputed partial index answers this in the page's query: first once whether the
-// dataset (the parameter `dataset`) has any disputed record at all (the usual answer, no), and only
-// then per record.
+// When the statement looks, the objections_disputed partial index answers in the page's query:
+// first once whether the dataset (the parameter `dataset`) has any disputed record at all (the
+// usual answer, no), and only then per record.
 const recordColumns = (dataset: string, disputes: DisputeCheck) =>
   disputes === 'none'
     ? 'r.key, r.data, false AS disputed'
