@@ -85,9 +85,10 @@ export function createPostgresDb(options: PostgresOptions): Db {
 }
 
 /** A pipelined connection: statements sent on it and not yet answered. */
-interface Pipeline extends Queryable {
+interface Pipeline {
   inFlight: number
   client: pg.Client
+  query: Queryable['query']
 }
 
 /**
@@ -105,7 +106,7 @@ class Pipelines {
     private readonly nameOf: (sql: string) => string | undefined,
   ) {}
 
-  least(): Queryable | undefined {
+  least(): Pipeline | undefined {
     if (this.open.length < (this.options.pipelines ?? 0)) return this.add()
     let least = this.open[0]
     for (const pipeline of this.open) if (pipeline.inFlight < least!.inFlight) least = pipeline
@@ -154,7 +155,6 @@ class Pipelines {
           pipeline.inFlight--
         }
       },
-      exec: (sql) => connected.then(() => queryable.exec(sql)),
     }
     this.open.push(pipeline)
     return pipeline
